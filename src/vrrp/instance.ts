@@ -17,6 +17,7 @@
  *  - A `timer` event whose timer is not armed, or that arrives before the armed deadline (a stale
  *    timer in the driver), is ignored.
  */
+import { addrLength, familyOf, writeIp } from './addr.js';
 import { masterDownIntervalUs, skewTimeUs, US_PER_CS } from './timing.js';
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
@@ -284,7 +285,7 @@ function onMasterAdvert(
     return resendAndRearm(s, now, effects);
   }
 
-  const addrCmp = compareIp(e.src, s.params.primaryIp);
+  const addrCmp = compareTieBreakIp(e.src, s.params.primaryIp);
   let cur = s;
   if (e.priority === cur.effectivePriority && addrCmp !== 0 && cur.effectivePriority === PRIO_OWNER) {
     // Two address owners: keepalived reports a configuration error and steps itself down to 254,
@@ -540,74 +541,24 @@ function freeze(s: InstanceState): InstanceState {
 }
 
 /**
- * Compares two addresses as numbers, like keepalived's inet_inaddrcmp: 1 if a > b, -1 if a < b.
- * Different families or unparsable text give 0, which is what vrrp_saddr_cmp returns when the
- * families differ (the "same address" branch: no tie-break).
+ * The equal-priority tie-break, like keepalived's vrrp_saddr_cmp → inet_inaddrcmp: 1 if `a` is the
+ * larger address as a number, -1 if smaller. Different families or text that is not an address
+ * give 0, as vrrp_saddr_cmp does for a family mismatch ("same address": no tie-break). Unlike
+ * addr.ts's compareIp this never throws and never orders across families.
  */
-export function compareIp(a: string, b: string): -1 | 0 | 1 {
-  const x = parseIp(a);
-  const y = parseIp(b);
+export function compareTieBreakIp(a: string, b: string): -1 | 0 | 1 {
+  const x = addressBytes(a);
+  const y = addressBytes(b);
   if (x === null || y === null || x.length !== y.length) return 0;
-  for (let i = 0; i < x.length; i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return d > 0 ? 1 : -1;
-  }
-  return 0;
+  const d = Buffer.compare(x, y);
+  return d > 0 ? 1 : d < 0 ? -1 : 0;
 }
 
-/** Address text to its bytes: 4 for IPv4, 16 for IPv6 (zone ids ignored); null if not an address. */
-export function parseIp(text: string): number[] | null {
-  const t = text.trim();
-  if (!t.includes(':')) return parseIpv4(t);
-  return parseIpv6(t.split('%')[0] ?? '');
-}
-
-function parseIpv4(t: string): number[] | null {
-  const parts = t.split('.');
-  if (parts.length !== 4) return null;
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out.push(n);
-  }
-  return out;
-}
-
-function parseIpv6(t: string): number[] | null {
-  const halves = t.split('::');
-  if (halves.length > 2) return null;
-  const words = (part: string | undefined): number[] | null => {
-    if (part === undefined || part === '') return [];
-    const out: number[] = [];
-    const groups = part.split(':');
-    for (let i = 0; i < groups.length; i++) {
-      const g = groups[i] ?? '';
-      if (i === groups.length - 1 && g.includes('.')) {
-        const v4 = parseIpv4(g);
-        if (v4 === null) return null;
-        out.push(((v4[0] ?? 0) << 8) | (v4[1] ?? 0), ((v4[2] ?? 0) << 8) | (v4[3] ?? 0));
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-        out.push(parseInt(g, 16));
-      }
-    }
-    return out;
-  };
-  const head = words(halves[0]);
-  const tail = words(halves[1]);
-  if (head === null || tail === null) return null;
-  let all: number[];
-  if (halves.length === 2) {
-    const fill = 8 - head.length - tail.length;
-    if (fill < 1) return null;
-    all = [...head, ...new Array<number>(fill).fill(0), ...tail];
-  } else {
-    all = head;
-  }
-  if (all.length !== 8) return null;
-  return all.flatMap((w) => [w >> 8, w & 0xff]);
+function addressBytes(ip: string): Buffer | null {
+  const family = familyOf(ip.split('%')[0] ?? '');
+  if (family === null) return null;
+  const out = Buffer.alloc(addrLength(family));
+  return writeIp(ip, family, out, 0) ? out : null;
 }
 
 function validateParams(p: InstanceParams): void {
@@ -636,7 +587,7 @@ function validateParams(p: InstanceParams): void {
       `${where}: preempt delay ${p.preemptDelayUs} µs must be a non-negative integer; fix preempt_delay`,
     );
   }
-  if (parseIp(p.primaryIp) === null) {
+  if (addressBytes(p.primaryIp) === null) {
     throw new Error(
       `${where}: primary IP ${JSON.stringify(p.primaryIp)} is not an IPv4/IPv6 address; set unicast_src_ip or an interface address`,
     );

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  compareIp,
+  compareTieBreakIp,
   createInstance,
   effectivePriority,
   nextDeadline,
@@ -614,7 +614,7 @@ void test('createInstance: rejects parameters the state machine cannot run, nami
   assert.equal(createInstance(params()).state, 'INIT');
 });
 
-void test('compareIp: numeric comparison like keepalived’s inet_inaddrcmp; other families do not compare', () => {
+void test('compareTieBreakIp: numeric comparison like keepalived’s inet_inaddrcmp; other families do not compare', () => {
   const cases: [string, string, -1 | 0 | 1][] = [
     ['10.99.0.10', '10.99.0.9', 1],
     ['10.99.0.1', '10.99.0.2', -1],
@@ -626,7 +626,7 @@ void test('compareIp: numeric comparison like keepalived’s inet_inaddrcmp; oth
     ['10.99.0.1', 'fd00::1', 0],
     ['bogus', '10.99.0.1', 0],
   ];
-  for (const [a, b, want] of cases) assert.equal(compareIp(a, b), want, `${a} vs ${b}`);
+  for (const [a, b, want] of cases) assert.equal(compareTieBreakIp(a, b), want, `${a} vs ${b}`);
 });
 
 // --- property ---------------------------------------------------------------------------------
