@@ -137,6 +137,11 @@ export function encodeAdvert(a: Advert, addrs: PacketAddresses): Buffer {
   checkField('type', a.type, 0x0f);
   checkField('vrid', a.vrid, 0xff);
   checkField('priority', a.priority, 0xff);
+  if (familyOf(addrs.src) !== family || familyOf(addrs.dst) !== family) {
+    throw new RangeError(
+      `advert source "${addrs.src}" / destination "${addrs.dst}" must both be ${family} addresses`,
+    );
+  }
   const count = a.addresses.length;
   if (count > 0xff) throw new RangeError(`a VRRP advert carries at most 255 addresses, got ${count}`);
   if (a.version === 2) {
