@@ -1,0 +1,10 @@
+export {
+  startImdsEmulator,
+  type ImdsEmulator,
+  type ImdsInstance,
+  type ImdsInterface,
+  type ImdsOptions,
+  type ImdsRequestRecord,
+  type ImdsRole,
+} from './server.js';
+export { imdsInstanceFromEc2 } from './from-ec2.js';
