@@ -8,5 +8,5 @@ if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('floatip: dist/ is missing; run `npm run build` (npm ci does it through prepare)\n');
   process.exit(70);
 }
-const { main } = await import(entry.href);
-process.exitCode = await main(process.argv);
+const { runAsProgram } = await import(entry.href);
+runAsProgram(process.argv);

@@ -1,0 +1,174 @@
+import { writeFileSync, renameSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import type { FloatipConfig, InstanceSpec } from '../config/model.js';
+import { interfaceInfo } from '../transport/interface-info.js';
+import type { TransportOptions } from '../transport/types.js';
+import { bytesToIp, ipToBytes } from '../vrrp/addr.js';
+import type { AdvertPolicy } from '../vrrp/advert-policy.js';
+import type { Clock } from './clock.js';
+import { InstanceRunner, type TransitionListener } from './instance-runner.js';
+import type { ReceiveTarget } from './receive-path.js';
+import { emptyCounters, type Counters } from './stats.js';
+import { TransportPool } from './transport-pool.js';
+
+interface RunningInstance {
+  spec: InstanceSpec;
+  runner: InstanceRunner;
+  target: ReceiveTarget;
+  transportOptions: TransportOptions;
+}
+
+export interface DaemonOptions {
+  log: Logger;
+  clock: Clock;
+  /** Called for every transition of every instance (the notify stage hooks in here). */
+  onTransition?: TransitionListener;
+}
+
+/** The running set of VRRP instances built from one config, and how it changes on reload. */
+export class Daemon {
+  private readonly running = new Map<string, RunningInstance>();
+  private readonly unmatched: Counters = emptyCounters();
+  private readonly pool: TransportPool;
+  private config: FloatipConfig | null = null;
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.pool = new TransportPool(opts.log, this.unmatched);
+  }
+
+  get currentConfig(): FloatipConfig | null {
+    return this.config;
+  }
+
+  instances(): InstanceRunner[] {
+    return [...this.running.values()].map((r) => r.runner);
+  }
+
+  /**
+   * Bring the running set in line with `config`: instances whose spec is unchanged keep their
+   * state and timers (a reload must not cause a failover); removed ones stop as on shutdown
+   * (priority 0 if master); new and changed ones start from BACKUP.
+   * All new instances are prepared (sockets opened) before any old one is touched, so a config
+   * whose interface does not exist fails the reload and leaves the old set running.
+   */
+  async apply(config: FloatipConfig): Promise<{ started: string[]; stopped: string[]; kept: string[] }> {
+    const wanted = new Map(config.instances.map((s) => [s.name, s]));
+    const kept: string[] = [];
+    const toStop: RunningInstance[] = [];
+    const toStart: InstanceSpec[] = [];
+    for (const [name, r] of this.running) {
+      const next = wanted.get(name);
+      if (next && sameInstance(r.spec, next)) kept.push(name);
+      else toStop.push(r);
+    }
+    for (const spec of config.instances) if (!kept.includes(spec.name)) toStart.push(spec);
+
+    // Prepare first: resolve sources and interfaces for the new ones, so errors surface before
+    // anything running is disturbed.
+    const prepared = toStart.map((spec) => this.prepare(spec));
+
+    for (const r of toStop) await this.stopOne(r);
+    const started: string[] = [];
+    for (const p of prepared) {
+      await this.pool.attach(p.transportOptions, p.target).then(
+        (transport) => {
+          p.runner.bindTransport(transport);
+        },
+        (err: unknown) => {
+          throw new Error(
+            `instance ${p.spec.name}: cannot open VRRP socket on ${p.spec.interface}: ${errMsg(err)}`,
+          );
+        },
+      );
+      this.running.set(p.spec.name, p);
+      p.runner.start();
+      started.push(p.spec.name);
+    }
+    this.config = config;
+    return { started, stopped: toStop.map((r) => r.spec.name), kept };
+  }
+
+  /** Counters per instance plus the ones no instance could be charged with. */
+  stats(): {
+    instances: Record<string, Counters & { state: string; priority: number }>;
+    unmatched: Counters;
+  } {
+    const instances: Record<string, Counters & { state: string; priority: number }> = {};
+    for (const [name, r] of this.running) {
+      instances[name] = { ...r.runner.counters, state: r.runner.vrrpState, priority: r.runner.priority };
+    }
+    return { instances, unmatched: { ...this.unmatched } };
+  }
+
+  writeStats(path: string): void {
+    // Write-then-rename so a reader never sees half a file.
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(this.stats(), null, 2) + '\n');
+    renameSync(tmp, path);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => this.stopOne(r)));
+    await this.pool.closeAll();
+  }
+
+  private prepare(spec: InstanceSpec): RunningInstance {
+    const sourceIp = resolveSourceIp(spec);
+    const transportOptions: TransportOptions = {
+      family: spec.family,
+      ifname: spec.interface,
+      sourceIp,
+      unicastPeers: spec.unicastPeers.map(canonicalIp),
+      unicastTtl: spec.unicastTtl,
+    };
+    const runner = new InstanceRunner(spec, sourceIp, this.opts.clock, this.opts.log);
+    if (this.opts.onTransition) runner.onTransition(this.opts.onTransition);
+    const policy: AdvertPolicy = {
+      version: spec.version,
+      vrid: spec.vrid,
+      advertIntervalCs: spec.advertIntervalCs,
+      virtualIps: spec.virtualIps.filter((v) => v.family === spec.family).map((v) => v.address),
+      ...(spec.auth && spec.version === 2 ? { auth: spec.auth } : {}),
+    };
+    const allowedSources =
+      spec.unicastPeers.length > 0 && spec.checkUnicastSrc ? new Set(transportOptions.unicastPeers) : null;
+    return { spec, runner, target: { runner, policy, allowedSources }, transportOptions };
+  }
+
+  private async stopOne(r: RunningInstance): Promise<void> {
+    await r.runner.shutdown();
+    this.pool.detach(r.transportOptions, r.target);
+    this.running.delete(r.spec.name);
+  }
+}
+
+function sameInstance(a: InstanceSpec, b: InstanceSpec): boolean {
+  // Positions move when lines are added above an instance; that is not a change to the instance.
+  const { pos: _pa, ...ra } = a;
+  const { pos: _pb, ...rb } = b;
+  return isDeepStrictEqual(ra, rb);
+}
+
+function canonicalIp(ip: string): string {
+  const b = ipToBytes(ip);
+  return bytesToIp(b, b.length === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** keepalived's default source: the interface's primary IPv4 address, or its IPv6 link-local. */
+export function resolveSourceIp(spec: InstanceSpec): string {
+  if (spec.unicastSrcIp) return canonicalIp(spec.unicastSrcIp);
+  const info = interfaceInfo(spec.interface);
+  const ip = spec.family === 'ipv4' ? info.ipv4[0] : info.ipv6LinkLocal;
+  if (!ip) {
+    const what = spec.family === 'ipv4' ? 'an IPv4 address' : 'an IPv6 link-local address';
+    throw new Error(
+      `instance ${spec.name}: interface ${spec.interface} has no ${what} to send adverts from; add one or set unicast_src_ip`,
+    );
+  }
+  return ip;
+}
+
+function errMsg(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,234 @@
+import type { Logger } from 'pino';
+import type { InstanceSpec } from '../config/model.js';
+import { encodeAdvert, type Advert } from '../vrrp/advert.js';
+import {
+  createInstance,
+  effectivePriority,
+  step,
+  type Effect,
+  type InstanceEvent,
+  type InstanceState,
+  type TimerName,
+  type VrrpState,
+} from '../vrrp/instance.js';
+import type { VrrpTransport } from '../transport/types.js';
+import { VRRP_MCAST_V4, VRRP_MCAST_V6 } from '../vrrp/advert.js';
+import type { Clock } from './clock.js';
+import { emptyCounters, type Counters } from './stats.js';
+
+export interface TransitionInfo {
+  instance: string;
+  from: VrrpState;
+  to: VrrpState;
+  reason: string;
+  priority: number;
+  atUs: number;
+}
+
+export type TransitionListener = (t: TransitionInfo) => void;
+
+/**
+ * Drives one VRRP instance: feeds events into the pure reducer and carries out its effects
+ * (adverts on the wire, timers on the event loop, transitions to the log and to listeners such
+ * as the notify stage). All VRRP decisions live in the reducer; this class only does I/O.
+ */
+export class InstanceRunner {
+  readonly counters: Counters = emptyCounters();
+  private state: InstanceState;
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private readonly pendingSends = new Set<Promise<void>>();
+  private readonly listeners: TransitionListener[] = [];
+  private readonly destinations: string[];
+  /** The advert body that only changes with priority: addresses and auth are fixed per spec. */
+  private readonly advertTemplate: Omit<Advert, 'priority'>;
+  private stopped = false;
+  private transport: VrrpTransport | null = null;
+
+  constructor(
+    readonly spec: InstanceSpec,
+    readonly sourceIp: string,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    this.state = createInstance({
+      name: spec.name,
+      version: spec.version,
+      vrid: spec.vrid,
+      priority: spec.priority,
+      advertIntervalCs: spec.advertIntervalCs,
+      preempt: spec.preempt,
+      preemptDelayUs: spec.preemptDelayMs * 1000,
+      downTimerAdverts: spec.downTimerAdverts,
+      primaryIp: sourceIp,
+    });
+    this.destinations =
+      spec.unicastPeers.length > 0
+        ? [...spec.unicastPeers]
+        : [spec.family === 'ipv4' ? VRRP_MCAST_V4 : VRRP_MCAST_V6];
+    const v2 = spec.version === 2;
+    this.advertTemplate = {
+      version: spec.version,
+      type: 1,
+      vrid: spec.vrid,
+      intervalCs: spec.advertIntervalCs,
+      addresses: spec.virtualIps.filter((v) => v.family === spec.family).map((v) => v.address),
+      // v3 has no authentication field at all (RFC 5798 §5.2.5): the byte is reserved.
+      authType: v2 && spec.auth ? 1 : 0,
+      authData: v2 ? (spec.auth?.password ?? Buffer.alloc(8)) : Buffer.alloc(0),
+    };
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get vrrpState(): VrrpState {
+    return this.state.state;
+  }
+
+  get priority(): number {
+    return effectivePriority(this.state);
+  }
+
+  onTransition(l: TransitionListener): void {
+    this.listeners.push(l);
+  }
+
+  /** The socket comes from the shared pool once it is open; the instance cannot start before. */
+  bindTransport(t: VrrpTransport): void {
+    this.transport = t;
+  }
+
+  start(): void {
+    if (!this.transport) throw new Error(`instance ${this.name}: start() before its transport was bound`);
+    this.dispatch({ type: 'start' });
+  }
+
+  /** An advert that passed the codec and the instance policy checks. */
+  receiveAdvert(src: string, priority: number, intervalCs: number): void {
+    this.dispatch({ type: 'advert', src, priority, intervalCs });
+  }
+
+  setWeights(delta: number): void {
+    this.dispatch({ type: 'weights', delta });
+  }
+
+  setFault(active: boolean, reason: string): void {
+    this.dispatch({ type: 'fault', active, reason });
+  }
+
+  /** Graceful stop: a MASTER says priority 0 so the backup takes over after Skew_Time only. */
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.dispatch({ type: 'shutdown' });
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([...this.pendingSends]);
+  }
+
+  private dispatch(e: InstanceEvent): void {
+    if (this.stopped) return;
+    const now = this.clock.nowUs();
+    const { state, effects } = step(this.state, e, now);
+    this.state = state;
+    for (const fx of effects) this.apply(fx, now);
+  }
+
+  private apply(fx: Effect, now: number): void {
+    switch (fx.type) {
+      case 'send-advert':
+        this.sendAdvert(fx.priority);
+        return;
+      case 'set-timer':
+        this.armTimer(fx.timer, fx.at);
+        return;
+      case 'clear-timer': {
+        const t = this.timers.get(fx.timer);
+        if (t) clearTimeout(t);
+        this.timers.delete(fx.timer);
+        return;
+      }
+      case 'priority-changed':
+        this.log.info(
+          { event: 'priority-changed', instance: this.name, from: fx.from, to: fx.to },
+          `${this.name}: effective priority ${fx.from} -> ${fx.to}`,
+        );
+        return;
+      case 'transition': {
+        if (fx.to === 'MASTER') this.counters.become_master++;
+        if (fx.from === 'MASTER') this.counters.release_master++;
+        this.log.info(
+          {
+            event: 'transition',
+            instance: this.name,
+            vrid: this.spec.vrid,
+            from: fx.from,
+            to: fx.to,
+            reason: fx.reason,
+            priority: fx.effectivePriority,
+            masterAdverIntervalCs: fx.masterAdverIntervalCs,
+            skewMs: fx.skewUs / 1000,
+            masterDownMs: fx.masterDownUs / 1000,
+            ...(fx.peer ? { peer: fx.peer } : {}),
+          },
+          `${this.name}: ${fx.from} -> ${fx.to} (${fx.reason})`,
+        );
+        const info: TransitionInfo = {
+          instance: this.name,
+          from: fx.from,
+          to: fx.to,
+          reason: fx.reason,
+          priority: fx.effectivePriority,
+          atUs: now,
+        };
+        for (const l of this.listeners) {
+          try {
+            l(info);
+          } catch (err) {
+            this.log.error({ err, instance: this.name }, 'transition listener failed');
+          }
+        }
+        return;
+      }
+    }
+  }
+
+  private armTimer(timer: TimerName, atUs: number): void {
+    const prev = this.timers.get(timer);
+    if (prev) clearTimeout(prev);
+    // Node's timers run on a millisecond loop clock that can fire a fraction of a millisecond
+    // before the hrtime deadline; the reducer rightly ignores early fires, so re-arm for the rest.
+    const fire = (): void => {
+      const remainingUs = atUs - this.clock.nowUs();
+      if (remainingUs > 0) {
+        this.timers.set(timer, setTimeout(fire, Math.ceil(remainingUs / 1000)));
+        return;
+      }
+      this.timers.delete(timer);
+      this.dispatch({ type: 'timer', timer });
+    };
+    const delayMs = Math.max(0, Math.ceil((atUs - this.clock.nowUs()) / 1000));
+    this.timers.set(timer, setTimeout(fire, delayMs));
+  }
+
+  private sendAdvert(priority: number): void {
+    const transport = this.transport;
+    if (!transport) return;
+    const advert: Advert = { ...this.advertTemplate, priority };
+    // One advert per interval whatever the number of unicast peers, as keepalived counts it.
+    this.counters.advert_sent++;
+    if (priority === 0) this.counters.pri_zero_sent++;
+    for (const dst of this.destinations) {
+      const bytes = encodeAdvert(advert, { family: this.spec.family, src: this.sourceIp, dst });
+      const p = transport.send(bytes, dst).catch((err: unknown) => {
+        this.log.error(
+          { event: 'send-failed', instance: this.name, dst, err },
+          `${this.name}: advert to ${dst} failed`,
+        );
+      });
+      this.pendingSends.add(p);
+      void p.finally(() => this.pendingSends.delete(p));
+    }
+  }
+}
