@@ -192,113 +192,114 @@ function errorText(err: unknown): string {
 function lexFile(text: string, file: string, diagnostics: ConfigDiagnostic[]): Token[][] {
   const physical = text.split(/\r?\n/);
   const lines: Token[][] = [];
-  let current: Token[] = [];
-  let logical: LogicalLine = { raw: '' };
-  let continuing = false;
-
+  let buf = '';
+  let map: SourcePos[] = [];
+  let joins: number[] = [];
   for (let ln = 0; ln < physical.length; ln++) {
     const src = physical[ln] ?? '';
-    const lineNo = ln + 1;
-    if (!continuing) {
-      current = [];
-      logical = { raw: '' };
-    } else if (logical.raw.length > 0) {
-      logical.raw += ' ';
+    const trimmed = src.replace(/[ \t\r]+$/, '');
+    // A trailing backslash continues the line, unless it is itself escaped (`\\`).
+    const cont = /(^|[^\\])(\\\\)*\\$/.test(trimmed);
+    // The join is exactly one blank, so a continued quoted string reads as written on one line.
+    const body = cont ? trimmed.slice(0, -1).replace(/[ \t]+$/, '') : src;
+    const first = joins.length > 0 ? body.length - body.replace(/^[ \t]+/, '').length : 0;
+    for (let i = first; i < body.length; i++) {
+      buf += body[i];
+      map.push({ file, line: ln + 1, col: i + 1 });
     }
-    continuing = false;
-    let word = '';
-    let wordStartCol = 0;
-    let wordRawStart = 0;
-    let inWord = false;
-    const flush = (quoted: boolean, endRaw: number): void => {
-      if (!inWord) return;
-      current.push({
-        kind: 'word',
-        word: { text: word, quoted, pos: { file, line: lineNo, col: wordStartCol } },
-        rawStart: wordRawStart,
-        rawEnd: endRaw,
-        line: logical,
-      });
-      word = '';
-      inWord = false;
-    };
-    const startWord = (i: number): void => {
-      if (inWord) return;
-      inWord = true;
-      wordStartCol = i + 1;
-      wordRawStart = logical.raw.length;
-    };
-
-    let i = 0;
-    while (i < src.length) {
-      const c = src[i] as string;
-      if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
-        flush(false, logical.raw.length);
-        logical.raw += c;
-        i++;
-        continue;
-      }
-      if (c === '#' || c === '!') break;
-      if (c === '\\') {
-        const next = src[i + 1];
-        if (next === undefined || /^\s*$/.test(src.slice(i + 1))) {
-          continuing = true;
-          break;
-        }
-        startWord(i);
-        if (next === '#' || next === '!') {
-          word += next;
-          logical.raw += '\\' + next;
-        } else {
-          // Other escapes stay as written: only script/notify lines interpret them.
-          word += '\\' + next;
-          logical.raw += '\\' + next;
-        }
-        i += 2;
-        continue;
-      }
-      if (c === '{' || c === '}') {
-        flush(false, logical.raw.length);
-        current.push({ kind: c, pos: { file, line: lineNo, col: i + 1 } });
-        logical.raw += c;
-        i++;
-        continue;
-      }
-      if (c === '"') {
-        flush(false, logical.raw.length);
-        const close = src.indexOf('"', i + 1);
-        if (close < 0) {
-          diagnostics.push({
-            severity: 'error',
-            message: 'unterminated quoted string; add the closing "',
-            pos: { file, line: lineNo, col: i + 1 },
-          });
-          i = src.length;
-          break;
-        }
-        startWord(i);
-        word = src.slice(i + 1, close);
-        logical.raw += src.slice(i, close + 1);
-        flush(true, logical.raw.length);
-        i = close + 1;
-        continue;
-      }
-      startWord(i);
-      word += c;
-      logical.raw += c;
-      i++;
+    if (cont) {
+      joins.push(buf.length);
+      buf += ' ';
+      map.push({ file, line: ln + 1, col: trimmed.length });
+      continue;
     }
-    flush(false, logical.raw.length);
-    if (!continuing) {
-      current.push({ kind: 'nl', pos: { file, line: lineNo, col: src.length + 1 } });
-      lines.push(current);
-    }
+    lines.push(lexLogical(buf, map, joins, { file, line: ln + 1, col: src.length + 1 }, diagnostics));
+    buf = '';
+    map = [];
+    joins = [];
   }
-  if (continuing) {
-    current.push({ kind: 'nl', pos: { file, line: physical.length, col: 1 } });
-    lines.push(current);
+  if (map.length > 0) {
+    lines.push(lexLogical(buf, map, joins, { file, line: physical.length, col: 1 }, diagnostics));
   }
   return lines;
+}
+
+/** Tokenizes one logical line (physical lines joined at continuations); `map` gives each char's source. */
+function lexLogical(
+  buf: string,
+  map: SourcePos[],
+  joins: number[],
+  end: SourcePos,
+  diagnostics: ConfigDiagnostic[],
+): Token[] {
+  const out: Token[] = [];
+  const line: LogicalLine = { raw: buf };
+  let word = '';
+  let start = -1;
+  const flush = (quoted: boolean, rawEnd: number): void => {
+    if (start < 0) return;
+    out.push({
+      kind: 'word',
+      word: { text: word, quoted, pos: map[start] ?? end },
+      rawStart: start,
+      rawEnd,
+      line,
+    });
+    word = '';
+    start = -1;
+  };
+  let i = 0;
+  while (i < buf.length) {
+    const c = buf[i] as string;
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
+      flush(false, i);
+      i++;
+      continue;
+    }
+    if (c === '#' || c === '!') {
+      // A comment runs to the end of its physical line; a continued line after it still counts.
+      flush(false, i);
+      i = joins.find((j) => j > i) ?? buf.length;
+      continue;
+    }
+    if (c === '\\' && i + 1 < buf.length) {
+      if (start < 0) start = i;
+      const next = buf[i + 1] as string;
+      // `\#` and `\!` are literal; other escapes stay as written for script/notify to interpret.
+      word += next === '#' || next === '!' ? next : c + next;
+      i += 2;
+      continue;
+    }
+    if (c === '{' || c === '}') {
+      flush(false, i);
+      out.push({ kind: c, pos: map[i] ?? end });
+      i++;
+      continue;
+    }
+    if (c === '"') {
+      flush(false, i);
+      const close = buf.indexOf('"', i + 1);
+      if (close < 0) {
+        diagnostics.push({
+          severity: 'error',
+          message: 'unterminated quoted string; add the closing "',
+          pos: map[i] ?? end,
+        });
+        break;
+      }
+      start = i;
+      word = buf.slice(i + 1, close);
+      flush(true, close + 1);
+      i = close + 1;
+      continue;
+    }
+    if (start < 0) start = i;
+    word += c;
+    i++;
+  }
+  flush(false, buf.length);
+  out.push({ kind: 'nl', pos: end });
+  return out;
 }
 
 class BlockParser {

@@ -123,7 +123,7 @@ export function validateConfig(cfg: FloatipConfig, pos: PosIndex): ConfigDiagnos
     checkInstance(inst, pos, err, warn);
     const key = `${inst.interface}/${inst.family}/${inst.vrid}`;
     const other = byVrid.get(key);
-    if (other && inst.interface) {
+    if (other && inst.interface && inst.vrid > 0) {
       err(
         `instance ${name}: virtual_router_id ${inst.vrid} is already used on ${inst.interface} by instance ` +
           `${other.name} (${where(other.pos)}); use a different VRID for each instance on one interface`,
