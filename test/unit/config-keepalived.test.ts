@@ -30,7 +30,7 @@ async function one(
   return { inst: r.config?.instances[0], diagnostics: r.diagnostics };
 }
 
-test('lexer: comments, quotes, braces without blanks, and continuation lines', async () => {
+void test('lexer: comments, quotes, braces without blanks, and continuation lines', async () => {
   const text = [
     'global_defs{ router_id "my router" # comment with { brace',
     '  ! a whole-line comment',
@@ -57,7 +57,7 @@ test('lexer: comments, quotes, braces without blanks, and continuation lines', a
   assert.deepEqual(block[0]?.args[0]?.pos, { file: 'lex.conf', line: 1, col: 24 });
 });
 
-test('lexer: unterminated quote and unbalanced braces are errors with positions', async () => {
+void test('lexer: unterminated quote and unbalanced braces are errors with positions', async () => {
   const r = await parseKeepalived('global_defs {\n  router_id "oops\n', 'q.conf');
   assert.deepEqual(find(r.diagnostics, 'unterminated').pos, { file: 'q.conf', line: 2, col: 13 });
   assert.deepEqual(find(r.diagnostics, 'never closed').pos, { file: 'q.conf', line: 1, col: 1 });
@@ -65,13 +65,13 @@ test('lexer: unterminated quote and unbalanced braces are errors with positions'
   assert.deepEqual(find(r2.diagnostics, "extra '}'").pos, { file: 'b.conf', line: 1, col: 1 });
 });
 
-test("splitQuotedEscaped follows keepalived's script word rules", () => {
+void test("splitQuotedEscaped follows keepalived's script word rules", () => {
   assert.deepEqual(splitQuotedEscaped(`"/bin/x 'a b'" user`).words, ["/bin/x 'a b'", 'user']);
   assert.deepEqual(splitQuotedEscaped(`'/bin/x a' \\x41\\tB`).words, ['/bin/x a', 'A\tB']);
   assert.equal(splitQuotedEscaped(`"open`).error, 'missing terminating "');
 });
 
-test('full.conf: every mapped construct', async () => {
+void test('full.conf: every mapped construct', async () => {
   const r = await loadConfig(join(fixtures, 'full.conf'));
   assert.deepEqual(errors(r.diagnostics), []);
   const c = r.config;
@@ -201,7 +201,7 @@ test('full.conf: every mapped construct', async () => {
   assert.deepEqual(find(r.diagnostics, 'preempt_delay does not work').pos, { file, line: 104, col: 17 });
 });
 
-test('vrid and priority ranges are errors at the value', async () => {
+void test('vrid and priority ranges are errors at the value', async () => {
   const r = await loadConfigText(
     'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 300\n    priority 0\n}\n',
     'kaA.conf',
@@ -216,7 +216,7 @@ test('vrid and priority ranges are errors at the value', async () => {
   assert.match(find(missing.diagnostics, 'no virtual_router_id').message, /1\.\.255/);
 });
 
-test('interface is required; duplicate instance names and VRIDs are errors', async () => {
+void test('interface is required; duplicate instance names and VRIDs are errors', async () => {
   const r = await loadConfigText('vrrp_instance VI_1 {\n  virtual_router_id 5\n}\n', 'x.conf');
   assert.deepEqual(find(r.diagnostics, 'has no interface').pos, { file: 'x.conf', line: 1, col: 15 });
   const dup = await loadConfigText(instance('') + instance(''), 'd.conf');
@@ -225,7 +225,7 @@ test('interface is required; duplicate instance names and VRIDs are errors', asy
   assert.ok(find(dup.diagnostics, 'virtual_router_id 51 is already used on eth0'));
 });
 
-test('advert_int: float seconds, v2 rounds to whole seconds with a warning, v3 keeps centiseconds', async () => {
+void test('advert_int: float seconds, v2 rounds to whole seconds with a warning, v3 keeps centiseconds', async () => {
   const v2 = await one('  advert_int 1.6');
   assert.equal(v2.inst?.advertIntervalCs, 200);
   assert.deepEqual(find(v2.diagnostics, 'must be whole seconds').pos, { file: 't.conf', line: 4, col: 14 });
@@ -240,7 +240,7 @@ test('advert_int: float seconds, v2 rounds to whole seconds with a warning, v3 k
   assert.equal(dflt.inst?.version, 2);
 });
 
-test('authentication: PASS truncation warning, AH error, v3 ignores auth', async () => {
+void test('authentication: PASS truncation warning, AH error, v3 ignores auth', async () => {
   const pass = await one('  authentication {\n    auth_type PASS\n    auth_pass 0123456789\n  }');
   assert.equal(pass.inst?.auth?.password.toString(), '01234567');
   const w = find(pass.diagnostics, 'truncated');
@@ -258,7 +258,7 @@ test('authentication: PASS truncation warning, AH error, v3 ignores auth', async
   assert.equal(find(v3.diagnostics, 'version 3 has no authentication').severity, 'warning');
 });
 
-test('families: IPv6 VIPs need v3, peers must match the instance family', async () => {
+void test('families: IPv6 VIPs need v3, peers must match the instance family', async () => {
   const v6 = await loadConfigText(
     'vrrp_instance V6 {\n  interface eth0\n  virtual_router_id 9\n  virtual_ipaddress {\n    fd00::10/64\n  }\n}\n',
     'six.conf',
@@ -285,7 +285,7 @@ test('families: IPv6 VIPs need v3, peers must match the instance family', async 
   assert.ok(find(mixed.diagnostics, 'virtual address fd00::1 is ipv6'));
 });
 
-test('sync groups: unknown member is an error at the member', async () => {
+void test('sync groups: unknown member is an error at the member', async () => {
   const r = await loadConfigText(
     instance('') + 'vrrp_sync_group G {\n  group {\n    VI_1 VI_9\n  }\n}\n',
     's.conf',
@@ -294,7 +294,7 @@ test('sync groups: unknown member is an error at the member', async () => {
   assert.deepEqual(find(r.diagnostics, 'names instance VI_9').pos, { file: 's.conf', line: 11, col: 10 });
 });
 
-test('unknown keywords warn and parsing continues; unknown root blocks are skipped', async () => {
+void test('unknown keywords warn and parsing continues; unknown root blocks are skipped', async () => {
   const r = await loadConfigText(
     'frobnicate {\n  vrrp_instance X {\n  }\n}\n' + instance('  xyz 1'),
     'u.conf',
@@ -312,7 +312,7 @@ test('unknown keywords warn and parsing continues; unknown root blocks are skipp
   );
 });
 
-test('include: glob expanded in sorted order, relative to the including file, also inside blocks', async () => {
+void test('include: glob expanded in sorted order, relative to the including file, also inside blocks', async () => {
   const r = await loadConfig(join(fixtures, 'include', 'main.conf'));
   assert.deepEqual(errors(r.diagnostics), []);
   assert.deepEqual(
@@ -330,7 +330,7 @@ test('include: glob expanded in sorted order, relative to the including file, al
   });
 });
 
-test("include: errors carry the included file's own path", async () => {
+void test("include: errors carry the included file's own path", async () => {
   const r = await loadConfig(join(fixtures, 'include-error', 'main.conf'));
   assert.equal(r.config, null);
   assert.deepEqual(find(r.diagnostics, 'priority 300').pos, {
@@ -340,7 +340,7 @@ test("include: errors carry the included file's own path", async () => {
   });
 });
 
-test('include: a loop is an error, a missing literal file is an error, an empty glob a warning', async () => {
+void test('include: a loop is an error, a missing literal file is an error, an empty glob a warning', async () => {
   const r = await loadConfig(join(fixtures, 'loop', 'a.conf'));
   assert.equal(r.config, null);
   const loop = find(r.diagnostics, 'include loop');
@@ -352,7 +352,7 @@ test('include: a loop is an error, a missing literal file is an error, an empty 
   assert.ok(empty.config);
 });
 
-test('IO errors become diagnostics', async () => {
+void test('IO errors become diagnostics', async () => {
   const r = await loadConfig(join(fixtures, 'does-not-exist.conf'));
   assert.equal(r.config, null);
   assert.match(find(r.diagnostics, 'cannot read').message, /no such file/);
