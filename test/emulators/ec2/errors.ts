@@ -34,7 +34,9 @@ export function notFound(
   }
 }
 
-const ID_SHAPES: Record<string, { prefix: string; code: string }> = {
+export type IdKind = 'allocation' | 'association' | 'networkInterface' | 'instance' | 'routeTable';
+
+const ID_SHAPES: Record<IdKind, { prefix: string; code: string }> = {
   allocation: { prefix: 'eipalloc-', code: 'InvalidAllocationID.Malformed' },
   association: { prefix: 'eipassoc-', code: 'InvalidAssociationID.Malformed' },
   networkInterface: { prefix: 'eni-', code: 'InvalidNetworkInterfaceID.Malformed' },
@@ -43,9 +45,8 @@ const ID_SHAPES: Record<string, { prefix: string; code: string }> = {
 };
 
 /** EC2 rejects ids that do not look like `prefix-hex` before looking them up. */
-export function checkIdShape(kind: keyof typeof ID_SHAPES & string, id: string): void {
+export function checkIdShape(kind: IdKind, id: string): void {
   const shape = ID_SHAPES[kind];
-  if (!shape) throw new Error(`checkIdShape: unknown id kind ${kind}`);
   const rest = id.startsWith(shape.prefix) ? id.slice(shape.prefix.length) : '';
   if (!/^[0-9a-f]{8}$|^[0-9a-f]{17}$/.test(rest)) {
     throw new Ec2Error(shape.code, `Invalid id: "${id}" (expecting "${shape.prefix}...")`);
