@@ -7,7 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readPcap, ipv4Payloads, arpFrames, type CapturedIpv4 } from '../support/pcap.js';
+import {
+  readPcap,
+  parsePcap,
+  ipv4Payloads,
+  ipv6Payloads,
+  arpFrames,
+  type CapturedIpv4,
+} from '../support/pcap.js';
 import {
   decodeAdvert,
   encodeAdvert,
@@ -114,6 +121,75 @@ void test('cap_v2: the pcap helper finds the 8 GARP frames (4 at T, 4 at T+1 s) 
   const t0 = garps[0]?.tsMicros ?? 0;
   const t4 = garps[4]?.tsMicros ?? 0;
   assert.ok(Math.abs(t4 - t0 - 1_000_000) < 50_000, `second burst ${(t4 - t0) / 1e6} s after the first`);
+});
+
+/** A pcap file in memory: global header in the given byte order and time resolution, then frames. */
+function pcapBytes(
+  frames: Buffer[],
+  opts: { bigEndian: boolean; nanos: boolean; linktype?: number },
+): Buffer {
+  const w32 = (b: Buffer, v: number, off: number): void => {
+    if (opts.bigEndian) b.writeUInt32BE(v, off);
+    else b.writeUInt32LE(v, off);
+  };
+  const gh = Buffer.alloc(24);
+  w32(gh, opts.nanos ? 0xa1b23c4d : 0xa1b2c3d4, 0);
+  gh.writeUInt16LE(2, 4);
+  w32(gh, 65535, 16);
+  w32(gh, opts.linktype ?? 1, 20);
+  const recs = frames.map((f, i) => {
+    const rh = Buffer.alloc(16);
+    w32(rh, 1700000000 + i, 0);
+    w32(rh, opts.nanos ? 123456789 : 123456, 4);
+    w32(rh, f.length, 8);
+    w32(rh, f.length, 12);
+    return Buffer.concat([rh, f]);
+  });
+  return Buffer.concat([gh, ...recs]);
+}
+
+void test('pcap helper: Ethernet padding is cut off, both byte orders and nanosecond files read, IPv6 found', () => {
+  const eth = (type: number): Buffer => {
+    const h = Buffer.alloc(14, 0xaa);
+    h.writeUInt16BE(type, 12);
+    return h;
+  };
+  const v3 = vrrpPackets('cap_mc.pcap')[0];
+  assert.ok(v3);
+  // A 32-byte IPv4 packet on the wire is padded to the 60-byte Ethernet minimum.
+  const padded = Buffer.concat([eth(0x0800), v3.packet, Buffer.alloc(60 - 14 - v3.packet.length)]);
+  const ip6 = Buffer.alloc(40 + 8);
+  ip6[0] = 0x60;
+  ip6.writeUInt16BE(8, 4);
+  ip6[6] = 112;
+  ip6[7] = 255;
+  ipToBytes('fe80::1').copy(ip6, 8);
+  ipToBytes('ff02::12').copy(ip6, 24);
+  const v6frame = Buffer.concat([eth(0x86dd), ip6]);
+  for (const bigEndian of [false, true]) {
+    for (const nanos of [false, true]) {
+      const recs = parsePcap(pcapBytes([padded, v6frame], { bigEndian, nanos }));
+      assert.equal(recs.length, 2);
+      assert.equal(recs[0]?.tsMicros, 1700000000_123456);
+      assert.equal(recs[0]?.frame.length, 60);
+      const got = ipv4Payloads(recs, 112);
+      assert.equal(got.length, 1);
+      assert.deepEqual(got[0]?.packet, v3.packet);
+      assert.deepEqual(got[0]?.payload, v3.payload);
+      const six = ipv6Payloads(recs, 112);
+      assert.deepEqual(
+        six.map((x) => [x.src, x.dst, x.hopLimit, x.payload.length]),
+        [['fe80::1', 'ff02::12', 255, 8]],
+      );
+    }
+  }
+  assert.throws(
+    () => parsePcap(pcapBytes([], { bigEndian: false, nanos: false, linktype: 113 })),
+    /link type 113/,
+  );
+  assert.throws(() => parsePcap(Buffer.alloc(24)), /not a classic pcap/);
+  const cut = pcapBytes([padded], { bigEndian: false, nanos: false });
+  assert.throws(() => parsePcap(cut.subarray(0, cut.length - 1)), /runs past the end/);
 });
 
 void test('cap_fail: A (prio 150, then 0 on stop) and B (prio 100) adverts decode with their facts and re-encode', () => {
