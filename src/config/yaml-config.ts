@@ -33,8 +33,8 @@ const int = (min: number, max: number) =>
   z
     .number({ error: `expected a whole number in ${min}..${max}` })
     .int(`expected a whole number in ${min}..${max}`)
-    .min(min, `must be in ${min}..${max}`)
-    .max(max, `must be in ${min}..${max}`);
+    .min(min, { error: (iss) => `${String(iss.input)} is out of range; use ${min}..${max}` })
+    .max(max, { error: (iss) => `${String(iss.input)} is out of range; use ${min}..${max}` });
 
 const ipAddress = z.string().refine((s) => isIP(s) !== 0, { message: 'expected an IPv4 or IPv6 address' });
 
