@@ -135,7 +135,7 @@ export async function startEc2Emulator(opts: Ec2EmulatorOptions = {}): Promise<E
     try {
       let raw: string;
       if (req.method === 'POST') raw = await readBody(req);
-      else if (req.method === 'GET') raw = new URL(req.url ?? '/', 'http://x').search.slice(1);
+      else if (req.method === 'GET') raw = (req.url ?? '').split('?')[1] ?? '';
       else throw new Ec2Error('InvalidHttpRequest', `EC2 accepts GET and POST, not ${req.method}`, 400);
       const query = QueryParams.parse(raw);
       params = query.toObject();

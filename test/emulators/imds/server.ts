@@ -196,8 +196,11 @@ export async function startImdsEmulator(opts: ImdsOptions): Promise<ImdsEmulator
   }
 
   function serve(req: IncomingMessage, res: ServerResponse): number {
-    // The SDK's metadata client may join endpoint and path into '//latest/...'.
-    const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/\/{2,}/g, '/');
+    // The SDK's metadata client may join endpoint and path into '//latest/...'. new URL() would read
+    // that as a host name ('latest'), so the path is cut from the raw request target instead.
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const path = (q < 0 ? target : target.slice(0, q)).replace(/\/{2,}/g, '/');
     const now = clock();
     if (path === '/latest/api/token') {
       if (req.method !== 'PUT') return reply(res, 405, 'Method Not Allowed', { allow: 'PUT' });
