@@ -72,7 +72,11 @@ export interface Advert {
   addresses: string[];
   /** v2 auth type byte; v3: 0 (that byte is reserved). */
   authType: number;
-  /** v2 over IPv4: the 8 trailing auth bytes exactly as on the wire; v3 (and v2 over IPv6): empty. */
+  /**
+   * v2 over IPv4: the 8 trailing auth bytes exactly as on the wire. v3: empty. v2 over IPv6 has no
+   * auth bytes on the wire (keepalived's layout): decode gives empty, encode accepts empty or 8
+   * bytes and sends none.
+   */
   authData: Buffer;
 }
 
@@ -156,9 +160,14 @@ export function encodeAdvert(a: Advert, addrs: PacketAddresses): Buffer {
       );
     }
     checkField('authType', a.authType, 0xff);
-    const authLen = family === 'ipv4' ? VRRP_AUTH_LEN : 0;
-    if (a.authData.length !== authLen) {
-      throw new RangeError(`VRRPv2 over ${family} carries ${authLen} auth bytes, got ${a.authData.length}`);
+    // Over IPv6 keepalived sends no auth bytes (only the auth type byte), so 8 configured bytes are
+    // accepted and left off the wire rather than making every caller special-case v2 over IPv6.
+    const fits =
+      family === 'ipv4'
+        ? a.authData.length === VRRP_AUTH_LEN
+        : a.authData.length === 0 || a.authData.length === VRRP_AUTH_LEN;
+    if (!fits) {
+      throw new RangeError(`VRRPv2 auth data must be ${VRRP_AUTH_LEN} bytes, got ${a.authData.length}`);
     }
   } else {
     // keepalived masks the interval to 12 bits and leaves the reserved bits 0 (vrrp_build_vrrp_v3).

@@ -616,6 +616,11 @@ void test('IPv6 v2 (keepalived outside strict mode): no auth trailer, kernel-sty
   const b = encodeAdvert(advert, addrs);
   assert.equal(b.length, 8 + 16);
   assert.deepEqual(decodeAdvert(b, addrs), { ok: true, advert, legacyChecksum: false });
+  // A configured PASS password has nowhere to go over IPv6: the auth type byte is sent, no bytes.
+  const pass = encodeAdvert({ ...advert, authType: 1, authData: PW }, addrs);
+  assert.equal(pass.length, 8 + 16);
+  assert.equal(pass[4], 1);
+  assert.throws(() => encodeAdvert({ ...advert, authData: Buffer.alloc(3) }, addrs), /8 bytes, got 3/);
 });
 
 // ---- encode refuses what cannot be put on the wire ----
@@ -629,7 +634,7 @@ void test('encodeAdvert throws a clear RangeError on fields that do not fit', ()
     [{ priority: -1 }, /priority/],
     [{ intervalCs: 150 }, /whole seconds/],
     [{ intervalCs: 25600 }, /whole seconds/],
-    [{ authData: Buffer.from('short') }, /8 auth bytes/],
+    [{ authData: Buffer.from('short') }, /auth data must be 8 bytes/],
     [{ addresses: ['fd00::1', '10.0.0.1'] }, /not an ipv4 address/],
     [{ addresses: new Array<string>(256).fill('10.0.0.1') }, /at most 255/],
     [{ version: 4 as 2 }, /version/],
