@@ -278,20 +278,20 @@ const rows: Row[] = [];
 
 after(() => {
   if (rows.length === 0) return;
-  console.log('\ntakeover times measured on the wire (new master first advert − fault):');
-  console.log(['scenario', 'new master', 'fault', 'formula s', 'measured s', 'diff ms'].join('\t'));
-  for (const r of rows) {
-    console.log(
-      [
-        r.scenario,
-        r.direction,
-        r.kind,
-        r.formula.toFixed(3),
-        r.measured.toFixed(3),
-        ((r.measured - r.formula) * 1000).toFixed(0),
-      ].join('\t'),
-    );
-  }
+  const table = [
+    ['scenario', 'new master', 'fault', 'formula s', 'measured s', 'diff ms'],
+    ...rows.map((r) => [
+      r.scenario,
+      r.direction,
+      r.kind,
+      r.formula.toFixed(3),
+      r.measured.toFixed(3),
+      ((r.measured - r.formula) * 1000).toFixed(0),
+    ]),
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  console.log('takeover times measured on the wire (first advert of the new master − fault):');
+  for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
 });
 
 function sleep(ms: number): Promise<void> {
