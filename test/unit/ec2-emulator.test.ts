@@ -35,7 +35,7 @@ import {
 } from '../emulators/ec2/index.js';
 
 // Quiet the SDK's Node 20 end-of-support notice, which is noise in test output.
-process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING ??= '1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const I_A = 'i-0aaaaaaaaaaaaaaa1';
 const I_B = 'i-0bbbbbbbbbbbbbbb2';

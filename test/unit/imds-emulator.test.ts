@@ -16,7 +16,7 @@ import {
 } from '../emulators/imds/index.js';
 import { startEc2Emulator } from '../emulators/ec2/index.js';
 
-process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING ??= '1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const MAC = '02:00:00:00:00:0a';
 const MAC2 = '02:00:00:00:00:0b';

@@ -29,3 +29,5 @@ export function isActionName(name: string): name is ActionName {
 }
 
 export type { ActionContext, ActionSpec, ReassociationMode } from './context.js';
+
+export const SUPPORTED_ACTIONS = Object.keys(ACTIONS) as readonly ActionName[];
