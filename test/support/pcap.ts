@@ -5,9 +5,23 @@
  * packet a 16-byte record header (ts_sec, ts_usec|ts_nsec, incl_len, orig_len) and incl_len bytes.
  * Both byte orders and the nanosecond variant are read; pcapng and 802.1Q tags are not.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { bytesToIp } from '../../src/vrrp/addr.js';
 import { decodeIpv4Packet, type Ipv4Header } from '../../src/vrrp/ipv4-header.js';
+
+/**
+ * Where the shared keepalived 2.2.7 captures are: $FLOATIP_SHARED_FIXTURES, else shared/ beside the
+ * repository (how CI lays it out), else /work/shared (a developer tree).
+ */
+export const KEEPALIVED_FIXTURES: string = (() => {
+  const env = process.env.FLOATIP_SHARED_FIXTURES;
+  if (env) return env;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const beside = resolve(here, '..', '..', '..', 'shared', 'fixtures', 'keepalived-2.2.7');
+  return existsSync(join(beside, 'cap_v2.pcap')) ? beside : '/work/shared/fixtures/keepalived-2.2.7';
+})();
 
 export interface PcapRecord {
   /** Capture time in microseconds since the epoch. */

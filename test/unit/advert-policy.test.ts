@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readPcap, ipv4Payloads, type CapturedIpv4 } from '../support/pcap.js';
+import { KEEPALIVED_FIXTURES, readPcap, ipv4Payloads, type CapturedIpv4 } from '../support/pcap.js';
 import { decodeAdvert, VRRP_PROTOCOL, type Advert, type RejectReason } from '../../src/vrrp/advert.js';
 import { checkAdvertPolicy, encodePassword, type AdvertPolicy } from '../../src/vrrp/advert-policy.js';
 
-const FIXTURES = '/work/shared/fixtures/keepalived-2.2.7';
+const FIXTURES = KEEPALIVED_FIXTURES;
 
 // kaB2.conf, node B. VI_3's `auth_pass ignored` is config-time noise: v3 has no authentication.
 const VI_2: AdvertPolicy = {

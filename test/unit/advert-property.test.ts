@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { readPcap, ipv4Payloads } from '../support/pcap.js';
+import { KEEPALIVED_FIXTURES, readPcap, ipv4Payloads } from '../support/pcap.js';
 import {
   decodeAdvert,
   encodeAdvert,
@@ -21,7 +21,7 @@ import { decodeIpv4Packet, encodeIpv4Packet } from '../../src/vrrp/ipv4-header.j
 import { bytesToIp, compareIp, ipToBytes, type AddressFamily } from '../../src/vrrp/addr.js';
 import { internetChecksum } from '../../src/vrrp/checksum.js';
 
-const FIXTURES = '/work/shared/fixtures/keepalived-2.2.7';
+const FIXTURES = KEEPALIVED_FIXTURES;
 
 const REASONS = new Set<RejectReason>([
   'packet_len_err',

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
+  KEEPALIVED_FIXTURES,
   readPcap,
   parsePcap,
   ipv4Payloads,
@@ -30,7 +31,7 @@ import { encodeIpv4Packet } from '../../src/vrrp/ipv4-header.js';
 import { internetChecksum } from '../../src/vrrp/checksum.js';
 import { bytesToIp, compareIp, familyOf, ipToBytes } from '../../src/vrrp/addr.js';
 
-const FIXTURES = '/work/shared/fixtures/keepalived-2.2.7';
+const FIXTURES = KEEPALIVED_FIXTURES;
 const A = '10.99.0.1';
 const B = '10.99.0.2';
 const PW = Buffer.from('secretpw'); // auth_pass secretpw9, truncated by keepalived to 8 bytes

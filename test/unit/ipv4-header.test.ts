@@ -5,11 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readPcap, ipv4Payloads } from '../support/pcap.js';
+import { KEEPALIVED_FIXTURES, readPcap, ipv4Payloads } from '../support/pcap.js';
 import { decodeIpv4Packet, encodeIpv4Packet, IpIdCounter } from '../../src/vrrp/ipv4-header.js';
 import { internetChecksum } from '../../src/vrrp/checksum.js';
 
-const FIXTURES = '/work/shared/fixtures/keepalived-2.2.7';
+const FIXTURES = KEEPALIVED_FIXTURES;
 const first = ipv4Payloads(readPcap(join(FIXTURES, 'cap_v2.pcap')), 112)[0];
 assert.ok(first, 'cap_v2.pcap has VRRP packets');
 
