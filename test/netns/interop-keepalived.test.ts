@@ -5,7 +5,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLab, floatipArgv, requireNetns, type Lab, type LabNode, type LabProcess } from './harness.js';
@@ -84,6 +84,7 @@ async function startFloatip(lab: Lab, node: LabNode, config: string): Promise<Pe
   const proc: LabProcess = lab.spawn(node.ns, floatipArgv('run', '-f', confPath, '--stats-file', statsPath), {
     label,
   });
+  void proc.exited.then(() => rmSync(dir, { recursive: true, force: true }));
   await proc.waitForLine((l) => parseJsonLine(l)?.event === 'ready', 30000);
   let frozen = false;
   const transitions = (since: number): FloatipLine[] =>

@@ -93,6 +93,8 @@ export async function startKeepalived(
     ],
     { env: { TMPDIR: dir }, label },
   );
+  // Everything worth keeping (the log) is in memory; the config comes from a fixture.
+  void proc.exited.then(() => rmSync(dir, { recursive: true, force: true }));
   const timeout = opts.startTimeoutMs ?? 10000;
   // "Startup complete" is logged by the VRRP child once its sockets and instances are set up.
   await proc.waitForLine(/Startup complete/, timeout);
