@@ -148,10 +148,8 @@ export interface Ec2Seed {
 
 /** Deterministic EC2-shaped ids (`prefix-` + 17 hex digits) from a seeded generator. */
 export class IdFactory {
-  private counter = 0;
   constructor(private readonly random: () => number) {}
   next(prefix: string): string {
-    this.counter += 1;
     let hex = '';
     while (hex.length < 17) hex += Math.floor(this.random() * 16).toString(16);
     return `${prefix}${hex}`;
