@@ -31,7 +31,7 @@ import {
   SOL_SOCKET,
   TOS_INTERNETCONTROL,
 } from './sockopt.js';
-import type { TransportHandlers, TransportOptions, VrrpTransport } from './types.js';
+import type { ReceivedPacket, TransportHandlers, TransportOptions, VrrpTransport } from './types.js';
 
 const VRRP_TTL = 255;
 const IPV4_HEADER_MIN = 20;
@@ -90,12 +90,14 @@ export function openIpv4Transport(opts: TransportOptions, h: TransportHandlers):
     if (isPermissionError(err)) throw new Error(capabilityHint(opts.ifname, 'IPv4'));
     throw new Error(`cannot open a raw IPv4 socket for VRRP on ${opts.ifname}: ${(err as Error).message}`);
   }
+  const transport = new Ipv4Transport(sock, opts, h);
   try {
-    return new Ipv4Transport(sock, opts, info.index, h);
+    transport.configure(info.index);
   } catch (err) {
-    sock.close();
+    transport.close();
     throw err;
   }
+  return transport;
 }
 
 class Ipv4Transport implements VrrpTransport {
@@ -112,7 +114,6 @@ class Ipv4Transport implements VrrpTransport {
   constructor(
     private readonly sock: RawSocket,
     opts: TransportOptions,
-    ifindex: number,
     private readonly h: TransportHandlers,
   ) {
     this.options = { ...opts, unicastPeers: [...opts.unicastPeers] };
@@ -124,8 +125,11 @@ class Ipv4Transport implements VrrpTransport {
     sock.on('error', (err) => this.report(new Error(`raw IPv4 socket on ${opts.ifname}: ${err.message}`)));
     sock.on('close', () => this.onSocketClosed());
     sock.on('message', (buf, source) => this.onMessage(buf, source));
+  }
 
-    const ifname = opts.ifname;
+  configure(ifindex: number): void {
+    const { sock } = this;
+    const { ifname } = this.options;
     const set = (level: number, name: number, value: number | Buffer, what: string): void => {
       try {
         if (typeof value === 'number') sock.setOption(level, name, value);
@@ -182,7 +186,7 @@ class Ipv4Transport implements VrrpTransport {
           id: this.ids.next(),
           // RFC 3768/5798: adverts leave with TTL 255 so receivers can tell they were not routed;
           // keepalived lets unicast_ttl override it for unicast peers only.
-          ttl: dst === VRRP_MCAST_V4 ? VRRP_TTL : this.options.unicastTtl,
+          ttl: isIpv4Multicast(dst) ? VRRP_TTL : this.options.unicastTtl,
           protocol: VRRP_PROTOCOL,
           src: this.options.sourceIp,
           dst,
@@ -247,7 +251,7 @@ class Ipv4Transport implements VrrpTransport {
       return;
     }
     // The addon reuses its receive buffer for the next packet, so the payload needs its own copy.
-    this.h.onPacket({
+    this.deliver({
       family: 'ipv4',
       src,
       dst,
@@ -255,6 +259,14 @@ class Ipv4Transport implements VrrpTransport {
       ifname: this.options.ifname,
       payload: Buffer.from(d.payload),
     });
+  }
+
+  private deliver(p: ReceivedPacket): void {
+    try {
+      this.h.onPacket(p);
+    } catch (err) {
+      this.h.onError(new Error(`VRRP packet handler failed on ${p.ifname}: ${(err as Error).message}`));
+    }
   }
 
   private onSocketClosed(): void {
@@ -286,4 +298,9 @@ function sendError(err: Error, dst: string, ifname: string): Error {
   if (isPermissionError(err)) hint = ' (a firewall rule may be dropping IP protocol 112)';
   else if (/unreachable/i.test(err.message)) hint = ` (is ${dst} on the subnet of ${ifname}?)`;
   return new Error(`sending VRRP to ${dst} on ${ifname} failed: ${err.message}${hint}`);
+}
+
+function isIpv4Multicast(ip: string): boolean {
+  const first = Number.parseInt(ip, 10);
+  return first >= 224 && first <= 239;
 }

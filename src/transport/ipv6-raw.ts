@@ -323,14 +323,18 @@ class Ipv6Transport implements VrrpTransport {
           );
           return;
         }
-        this.h.onPacket({
-          family: 'ipv6',
-          src: m.src,
-          dst: m.dst,
-          ttl: m.hopLimit,
-          ifname,
-          payload: Buffer.from(m.payload),
-        });
+        try {
+          this.h.onPacket({
+            family: 'ipv6',
+            src: m.src,
+            dst: m.dst,
+            ttl: m.hopLimit,
+            ifname,
+            payload: Buffer.from(m.payload),
+          });
+        } catch (err) {
+          this.h.onError(new Error(`VRRP packet handler failed on ${ifname}: ${(err as Error).message}`));
+        }
         return;
       case 'truncated':
         this.h.onReject(

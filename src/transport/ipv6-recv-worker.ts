@@ -46,6 +46,8 @@ function run(port: NonNullable<typeof parentPort>, data: RecvWorkerData): void {
   const stop = new Int32Array(data.stop);
   const msg = new NativeMsgReader();
   const { fd } = data;
+  let lastErrno = 0;
+  let lastReport = 0;
   try {
     port.postMessage({ kind: 'ready' } satisfies RecvWorkerMessage);
     while (Atomics.load(stop, 0) === 0) {
@@ -56,10 +58,16 @@ function run(port: NonNullable<typeof parentPort>, data: RecvWorkerData): void {
         const errno = -n;
         // EAGAIN: SO_RCVTIMEO expired, only there so the stop flag is looked at regularly.
         if (errno === EAGAIN || errno === EINTR) continue;
-        port.postMessage({
-          kind: 'error',
-          message: libc.sysError('recvmsg on the IPv6 VRRP socket', errno).message,
-        } satisfies RecvWorkerMessage);
+        // The same error again within 10 s is not news; the daemon logs every report.
+        const now = Date.now();
+        if (errno !== lastErrno || now - lastReport >= 10_000) {
+          lastErrno = errno;
+          lastReport = now;
+          port.postMessage({
+            kind: 'error',
+            message: libc.sysError('recvmsg on the IPv6 VRRP socket', errno).message,
+          } satisfies RecvWorkerMessage);
+        }
         // A persistent error must not turn into a busy loop.
         Atomics.wait(stop, 0, 0, 200);
         continue;

@@ -146,6 +146,7 @@ async function stopCapture(p: LabProcess): Promise<void> {
 
 /** SIGTERM a listener: close() must be quick and the process must then end on its own. */
 async function stopListener(p: LabProcess): Promise<void> {
+  const t0 = Date.now();
   p.signal('SIGTERM');
   const line = await p.waitForLine(/"event":"closed"/, 5000);
   const ms = (JSON.parse(line) as { ms: number }).ms;
@@ -154,6 +155,10 @@ async function stopListener(p: LabProcess): Promise<void> {
   const code = await p.exited;
   clearTimeout(timer);
   assert.equal(code, 0, `${p.label} did not exit by itself after close(): ${p.lines().slice(-5).join('\n')}`);
+  // Generous for a loaded CI machine; a receive thread stuck in recvmsg would show here.
+  const exitMs = Date.now() - t0;
+  assert.ok(exitMs < 2000, `${p.label} took ${exitMs} ms to exit after close()`);
+  if (process.env.TRANSPORT_TEST_TIMING) console.log(`${p.label}: exit ${exitMs} ms after SIGTERM`);
 }
 
 async function waitForPriority(p: LabProcess, priority: number): Promise<void> {
@@ -484,6 +489,25 @@ void test(
       await stopListener(uni);
       await stopListener(mc);
       await lab.exec(b.ns, ['ip', 'addr', 'del', 'fd99::20/64', 'dev', 'eth0']);
+    });
+
+    await t.test('open errors name the interface and what to do', async () => {
+      const open = async (opts: TransportOptions): Promise<string> => {
+        const r = await lab.exec(a.ns, peerArgv('listen', JSON.stringify(opts)), {
+          timeoutMs: WAIT_MS,
+          allowFail: true,
+        });
+        assert.equal(r.code, 1, r.stdout + r.stderr);
+        return r.stdout;
+      };
+      assert.match(
+        await open({ ...v4('ipv4', a.addr4, []), ifname: 'nope0' }),
+        /"event":"fatal".*interface nope0 does not exist/,
+      );
+      assert.match(
+        await open(v6('fd99::77', [b.addr6])),
+        /"event":"fatal".*fd99::77 is not an address of eth0; add it to the interface or fix unicast_src_ip/,
+      );
     });
 
     await t.test('without CAP_NET_RAW the error says what to do', async () => {
