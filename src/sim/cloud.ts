@@ -1,0 +1,21 @@
+/**
+ * The notify stage's future, reduced to what split-brain rules need: one floating address, and
+ * whoever's claim landed last holds it. A claim is an API call that takes effect after a latency,
+ * even if the caller has died or stepped down meanwhile, as a real cloud API call does.
+ */
+export interface Claim {
+  node: number;
+  issuedAt: number;
+  landsAt: number;
+}
+
+export class CloudHolder {
+  holder: number | null = null;
+  /** Claims that have landed, oldest first (for traces). */
+  readonly landed: Claim[] = [];
+
+  land(c: Claim): void {
+    this.holder = c.node;
+    this.landed.push(c);
+  }
+}
