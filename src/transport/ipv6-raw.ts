@@ -123,9 +123,12 @@ export async function openIpv6Transport(
         ipv6Mreq(VRRP_MCAST_V6, info.index),
         `IPV6_ADD_MEMBERSHIP ${VRRP_MCAST_V6}`,
       );
+      // Join ff02::12 on this interface (if_join_vrrp_group) and send multicast out of it
+      // (if_setsockopt_mcast_if).
       set(IPPROTO_IPV6, IPV6_MULTICAST_IF, intOption(info.index), 'IPV6_MULTICAST_IF');
       // RFC 5798 §5.1.2.3: hop limit 255 (if_setsockopt_mcast_hops).
       set(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, intOption(VRRP_HOP_LIMIT), 'IPV6_MULTICAST_HOPS');
+      // Our own adverts must not come back to this host (if_setsockopt_mcast_loop).
       set(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, intOption(0), 'IPV6_MULTICAST_LOOP');
       // Bound to the group, the kernel delivers only packets sent to it (keepalived binds its
       // multicast read socket the same way).
