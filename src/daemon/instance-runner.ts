@@ -13,6 +13,7 @@ import {
 } from '../vrrp/instance.js';
 import type { VrrpTransport } from '../transport/types.js';
 import { VRRP_MCAST_V4, VRRP_MCAST_V6 } from '../vrrp/advert.js';
+import { IpIdCounter } from '../vrrp/ipv4-header.js';
 import type { Clock } from './clock.js';
 import { emptyCounters, type Counters } from './stats.js';
 
@@ -43,6 +44,7 @@ export class InstanceRunner {
   private readonly advertTemplate: Omit<Advert, 'priority'>;
   private stopped = false;
   private transport: VrrpTransport | null = null;
+  private readonly ipIds = new IpIdCounter();
 
   constructor(
     readonly spec: InstanceSpec,
@@ -219,9 +221,10 @@ export class InstanceRunner {
     // One advert per interval whatever the number of unicast peers, as keepalived counts it.
     this.counters.advert_sent++;
     if (priority === 0) this.counters.pri_zero_sent++;
+    const ipId = this.spec.family === 'ipv4' ? this.ipIds.next() : undefined;
     for (const dst of this.destinations) {
       const bytes = encodeAdvert(advert, { family: this.spec.family, src: this.sourceIp, dst });
-      const p = transport.send(bytes, dst).catch((err: unknown) => {
+      const p = transport.send(bytes, dst, ipId).catch((err: unknown) => {
         this.log.error(
           { event: 'send-failed', instance: this.name, dst, err },
           `${this.name}: advert to ${dst} failed`,

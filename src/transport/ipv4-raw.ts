@@ -170,7 +170,7 @@ class Ipv4Transport implements VrrpTransport {
     }
   }
 
-  send(payload: Buffer, dst: string): Promise<void> {
+  send(payload: Buffer, dst: string, ipId?: number): Promise<void> {
     const ifname = this.options.ifname;
     if (this.closed)
       return Promise.reject(new Error(`VRRP transport on ${ifname} is closed; cannot send to ${dst}`));
@@ -183,7 +183,7 @@ class Ipv4Transport implements VrrpTransport {
       packet = encodeIpv4Packet(
         {
           tos: TOS_INTERNETCONTROL,
-          id: this.ids.next(),
+          id: ipId ?? this.ids.next(),
           // RFC 3768/5798: adverts leave with TTL 255 so receivers can tell they were not routed;
           // keepalived lets unicast_ttl override it for unicast peers only.
           ttl: isIpv4Multicast(dst) ? VRRP_TTL : this.options.unicastTtl,

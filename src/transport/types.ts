@@ -37,8 +37,11 @@ export interface VrrpTransport {
    * payload = encoded VRRP advert (its checksum already computed for this dst). IPv4: wrapped in a
    * keepalived-identical IPv4 header (TOS 0xc0, TTL 255/unicast_ttl, id counter, src = sourceIp).
    * Rejects with a clear error (also after close()).
+   * `ipId`: the IPv4 header id. keepalived counts ids per instance, one per advert, and gives every
+   * unicast peer of one advert the same id; instances sharing a socket therefore pass their own.
+   * Without it the transport counts per socket. Ignored for IPv6 (no id field).
    */
-  send(payload: Buffer, dst: string): Promise<void>;
+  send(payload: Buffer, dst: string, ipId?: number): Promise<void>;
   /** Idempotent; releases the socket at once and lets the process exit. */
   close(): void;
 }

@@ -42,6 +42,7 @@ vrrp_instance VI_1 {
 
 interface Sent {
   dst: string;
+  ipId: number | undefined;
   bytes: Buffer;
   atMs: number;
 }
@@ -53,8 +54,8 @@ function harness(t: import('node:test').TestContext) {
   const sent: Sent[] = [];
   const transport: VrrpTransport = {
     options: { family: 'ipv4', ifname: 'eth0', sourceIp: '10.99.0.2', unicastPeers: [], unicastTtl: 255 },
-    send: async (bytes, dst) => {
-      sent.push({ dst, bytes: Buffer.from(bytes), atMs: nowMs });
+    send: async (bytes, dst, ipId) => {
+      sent.push({ dst, ipId, bytes: Buffer.from(bytes), atMs: nowMs });
     },
     close: () => undefined,
   };
@@ -105,6 +106,11 @@ test('runner: a lone backup becomes master after Master_Down and adverts to ever
   assert.equal(adv.authData.toString('latin1'), 'secretpw');
   h.advance(1000);
   assert.equal(h.sent.length, 4, 'one advert per peer per interval');
+  // keepalived numbers IP ids per instance and advert: both peers of one advert share the id.
+  assert.deepEqual(
+    h.sent.map((s) => s.ipId),
+    [1, 1, 2, 2],
+  );
   assert.equal(runner.counters.advert_sent, 2);
   assert.equal(runner.counters.become_master, 1);
 });
