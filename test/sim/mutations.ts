@@ -1,0 +1,53 @@
+/**
+ * Deliberate defects, each a decorator around the real `step`: src/ is never edited, the defect
+ * lives only in the function the simulator is handed. Each one breaks one VRRP rule the way a
+ * plausible bug would.
+ */
+import { compareTieBreakIp, step, type InstanceState, type StepResult } from '../../src/vrrp/instance.js';
+import { skewTimeUs } from '../../src/vrrp/timing.js';
+import type { StepFn } from '../../src/sim/simulator.js';
+
+/** Master_Down without Skew_Time: every backup's timer is armed Skew_Time too early. */
+export const ignoreSkew: StepFn = (s, e, now) => {
+  const r = step(s, e, now);
+  let state: InstanceState = r.state;
+  const effects = r.effects.map((fx) => {
+    if (fx.type !== 'set-timer' || fx.timer !== 'master_down') return fx;
+    const skew = skewTimeUs(state.params.version, state.effectivePriority, state.masterAdverIntervalCs);
+    const at = Math.max(now, fx.at - skew);
+    // The reducer ignores a timer that fires before its own deadline, so move that one too.
+    state = Object.freeze({ ...state, masterDownAt: at });
+    return { ...fx, at };
+  });
+  return { state, effects };
+};
+
+/** The equal-priority tie-break reversed: a MASTER yields to the LOWER address. */
+export const reverseTieBreak: StepFn = (s, e, now) => {
+  if (e.type !== 'advert' || s.state !== 'MASTER' || e.priority !== s.effectivePriority || e.priority === 0) {
+    return step(s, e, now);
+  }
+  const cmp = compareTieBreakIp(e.src, s.params.primaryIp);
+  if (cmp === 0) return step(s, e, now);
+  // Present the advert as strictly better when its address is lower, strictly worse when higher.
+  const priority = cmp < 0 ? Math.min(255, e.priority + 1) : Math.max(1, e.priority - 1);
+  return step(s, { ...e, priority }, now);
+};
+
+/** A BACKUP ignores priority-0 adverts, so a graceful stop costs a full Master_Down. */
+export const dropPriorityZero: StepFn = (s, e, now): StepResult => {
+  if (e.type === 'advert' && e.priority === 0 && s.state === 'BACKUP') return { state: s, effects: [] };
+  return step(s, e, now);
+};
+
+/** Preemption broken: a BACKUP accepts lower-priority adverts as if it had nopreempt. */
+export const neverPreempt: StepFn = (s, e, now) => {
+  if (e.type === 'advert' && s.state === 'BACKUP' && e.priority > 0 && e.priority < s.effectivePriority) {
+    return step(s, { ...e, priority: s.effectivePriority }, now);
+  }
+  return step(s, e, now);
+};
+
+/** Tracker results lost: weights never change the effective priority. */
+export const dropWeights: StepFn = (s, e, now) =>
+  e.type === 'weights' ? { state: s, effects: [] } : step(s, e, now);

@@ -1,0 +1,169 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { INVARIANTS } from '../../src/sim/invariants.js';
+import { formatCounts, formatFailure, replayCommand, runSeed, runSeeds } from '../../src/sim/run.js';
+import {
+  generateScenario,
+  type Scenario,
+  type SimNodeConfig,
+  type TimedAction,
+} from '../../src/sim/scenario.js';
+import { Simulator } from '../../src/sim/simulator.js';
+import { formatTrace } from '../../src/sim/trace.js';
+import { ignoreSkew } from './mutations.js';
+
+const SEEDS = 10_000;
+const SEC = 1_000_000;
+
+void test(`sim: ${SEEDS} random scenarios of the real reducer hold every invariant`, () => {
+  const r = runSeeds({ from: 1, count: SEEDS });
+  const first = r.failures[0];
+  // One failing seed is enough to debug; its report ends with the replay command.
+  assert.equal(first, undefined, first ? formatFailure(first) : '');
+  for (const k of INVARIANTS)
+    assert.ok(r.checks[k] > 0, `${k} was never evaluated: the scenarios do not reach it`);
+  console.log(
+    `sim: ${r.ran} scenarios, ${r.events} events, ${(r.virtualUs / 1e6).toFixed(0)} virtual s ` +
+      `in ${(r.wallMs / 1000).toFixed(1)} s wall`,
+  );
+  console.log(`sim: invariant evaluations: ${formatCounts(r.checks)}`);
+});
+
+void test('sim: a seed replays bit for bit', () => {
+  const a = runSeed(4242, { traceAll: true });
+  const b = runSeed(4242, { traceAll: true });
+  assert.ok(a.trace.length > 20);
+  assert.deepEqual(a.trace, b.trace);
+  assert.deepEqual(a.finalStates, b.finalStates);
+  assert.notDeepEqual(runSeed(4243, { traceAll: true }).trace, a.trace);
+});
+
+void test('sim: the seeds cover every configuration knob and fault kind', () => {
+  const seen = new Set<string>();
+  for (let seed = 1; seed <= 2000; seed++) {
+    const s = generateScenario(seed);
+    seen.add(`n=${s.nodes.length}`).add(`v${s.version}`).add(s.family).add(s.resumeOrder);
+    const prios = s.nodes.map((n) => n.priority);
+    if (new Set(prios).size < prios.length) seen.add('equal priorities');
+    if (prios.includes(255)) seen.add('address owner');
+    if (new Set(s.nodes.map((n) => n.advertIntervalCs)).size > 1) seen.add('mixed intervals');
+    if (s.nodes.some((n) => !n.preempt)) seen.add('nopreempt');
+    if (s.nodes.some((n) => n.preemptDelayUs > 0)) seen.add('preempt_delay');
+    if (s.nodes.some((n) => n.downTimerAdverts !== 3)) seen.add('down_timer_adverts');
+    if (s.net.dupProb > 0) seen.add('duplication');
+    if (s.actions.filter((a) => a.action.kind === 'start' && a.at === 0).length === s.nodes.length) {
+      seen.add('simultaneous start');
+    }
+    for (const { action: a } of s.actions) {
+      seen.add(a.kind === 'partition' ? (a.label.split(' ')[0] ?? '') : a.kind);
+    }
+  }
+  const want = [
+    'n=2',
+    'n=3',
+    'n=4',
+    'n=5',
+    'v2',
+    'v3',
+    'ipv4',
+    'ipv6',
+    'timers-first',
+    'packets-first',
+    'equal priorities',
+    'address owner',
+    'mixed intervals',
+    'nopreempt',
+    'preempt_delay',
+    'down_timer_adverts',
+    'duplication',
+    'simultaneous start',
+    'symmetric',
+    'asymmetric',
+    'heal',
+    'crash',
+    'stop',
+    'restart',
+    'freeze',
+    'resume',
+    'weights',
+    'fault',
+    'loss',
+    'reorder',
+  ];
+  assert.deepEqual(
+    want.filter((w) => !seen.has(w)),
+    [],
+  );
+});
+
+function node(id: number, priority: number, over: Partial<SimNodeConfig> = {}): SimNodeConfig {
+  return {
+    id,
+    name: `n${id + 1}`,
+    ip: `10.99.0.${10 + id}`,
+    ipRank: id,
+    priority,
+    advertIntervalCs: 100,
+    preempt: true,
+    preemptDelayUs: 0,
+    downTimerAdverts: 3,
+    ...over,
+  };
+}
+
+function scenario(nodes: SimNodeConfig[], actions: TimedAction[], durationUs: number): Scenario {
+  return {
+    seed: 7,
+    version: 2,
+    family: 'ipv4',
+    nodes,
+    net: { baseDelayUs: 200, jitterUs: 100, dupProb: 0 },
+    holder: { latencyMinUs: 100_000, latencyMaxUs: 300_000, reconcileUs: SEC },
+    resumeOrder: 'timers-first',
+    durationUs,
+    actions,
+  };
+}
+
+void test('sim: equal priorities started together end with the highest address as master', () => {
+  const nodes = [node(0, 100), node(1, 100), node(2, 100)];
+  const starts = nodes.map((n) => ({ at: 0, action: { kind: 'start' as const, node: n.id } }));
+  const r = new Simulator(scenario(nodes, starts, 30 * SEC), { traceAll: true }).run();
+  assert.equal(r.violation, null, formatTrace(r.trace));
+  assert.deepEqual(r.finalStates, ['n1=BACKUP/100', 'n2=BACKUP/100', 'n3=MASTER/100']);
+  assert.equal(r.holder, 'n3');
+  // All three timed out together and the duel was settled by address.
+  assert.equal(r.trace.filter((l) => l.text.includes('BACKUP -> MASTER')).length, 3);
+  assert.ok(r.trace.some((l) => l.text.includes('equal-priority-higher-ip')));
+});
+
+void test('sim: a frozen master fires its overdue timer late, reads its queued adverts, and the stand-in yields', () => {
+  const nodes = [node(0, 200), node(1, 100)];
+  const actions: TimedAction[] = [
+    { at: 0, action: { kind: 'start', node: 0 } },
+    { at: 0, action: { kind: 'start', node: 1 } },
+    { at: 10 * SEC, action: { kind: 'freeze', node: 0 } },
+    { at: 18 * SEC, action: { kind: 'resume', node: 0 } },
+  ];
+  const r = new Simulator(scenario(nodes, actions, 40 * SEC), { traceAll: true }).run();
+  assert.equal(r.violation, null, formatTrace(r.trace));
+  const text = formatTrace(r.trace);
+  assert.match(text, /n2 BACKUP -> MASTER \(master-down-timer/);
+  assert.match(text, /n1 RESUME \(SIGCONT\): \d+ queued events/);
+  assert.match(text, /n1 \[MASTER\] timer adver fires late/);
+  assert.match(text, /n1 \[MASTER\] advert prio 100 int 100cs \(queued, from n2\)/);
+  assert.match(text, /n2 MASTER -> BACKUP \(higher-priority-advert/);
+  assert.deepEqual(r.finalStates, ['n1=MASTER/200', 'n2=BACKUP/100']);
+  assert.equal(r.holder, 'n1');
+});
+
+void test('sim: a failure names the invariant, shows the last events in ms and prints one replay command', () => {
+  const r = runSeeds({ from: 1, count: 50, step: ignoreSkew, stopAtFirst: true });
+  const f = r.failures[0];
+  assert.ok(f?.violation);
+  const report = formatFailure(f);
+  assert.match(report, /^FAIL seed \d+: I2 no-early-takeover violated at [\d.]+ ms/);
+  assert.match(report, /\d+\.\d{3} ms {2}n\d .*BACKUP -> MASTER/);
+  assert.ok(report.endsWith(`replay: ${replayCommand(f.scenario.seed)}`));
+  assert.equal(replayCommand(12), 'npm run sim -- --seeds 1 --from 12 --trace');
+});
