@@ -7,7 +7,7 @@
  * invariant, the last events before it and the one command that replays exactly that seed.
  */
 import { parseArgs } from 'node:util';
-import { describeScenario, formatCounts, formatFailure, runSeeds } from '../src/sim/run.js';
+import { describeScenario, formatCounts, formatFailure, replayCommand, runSeeds } from '../src/sim/run.js';
 import { formatTrace } from '../src/sim/trace.js';
 
 function intArg(name: string, raw: string | undefined, dflt: number): number {
@@ -62,7 +62,15 @@ const batch = runSeeds({
   },
 });
 
-for (const f of batch.failures) console.log(`${formatFailure(f)}\n`);
+for (const f of batch.failures) {
+  const v = f.violation;
+  // With --trace the whole trace is already printed above; repeat only the verdict.
+  if (trace && v) {
+    console.log(
+      `FAIL seed ${f.scenario.seed}: ${v.invariant}: ${v.message}\nreplay: ${replayCommand(f.scenario.seed)}\n`,
+    );
+  } else console.log(`${formatFailure(f)}\n`);
+}
 console.log(
   `sim: ${batch.ran} scenarios (seeds ${from}..${from + batch.ran - 1}), ${batch.events} events, ` +
     `${(batch.virtualUs / 1e6).toFixed(0)} virtual s in ${(batch.wallMs / 1000).toFixed(1)} s wall: ` +
