@@ -137,6 +137,8 @@ export class GarpProvider implements Provider {
   async acquire(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     await this.prepare();
+    // Aborted while prepare() ran: an abort listener added now would never fire.
+    signal.throwIfAborted();
     const p = this.prepared!;
     if (this.options.manageAddresses) {
       for (const v of this.vips) {

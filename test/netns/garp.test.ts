@@ -266,10 +266,14 @@ test('garp: refresh re-announces while held; release and abort stop it; announce
     { masterDelayMs: 0, masterRepeat: 1, masterRefreshMs: 0, masterRefreshRepeat: 1 },
     { manage_addresses: false },
   );
-  await loud.call('SIGUSR1', 'acquired');
+  const loudAcq = await loud.call('SIGUSR1', 'acquired');
   assert.ok(!(await addresses(lab, a)).some((x) => x.local === '10.99.0.110'));
   await sleep(300);
   assert.equal(await count(), held + 2, 'manage_addresses: false still announces');
+  const last = (await cap.packets()).filter((p) => p.arp?.senderIp === '10.99.0.110').at(-1)!;
+  t.diagnostic(
+    `announce only: acquire() call to GARP on the wire: ${((last.tsMicros - (loudAcq.t0Us as number)) / 1000).toFixed(3)} ms`,
+  );
   await loud.proc.stop();
   await cap.stop();
 });
