@@ -14,7 +14,8 @@ import {
   removeCaptureDir,
   type Capture,
 } from './capture.js';
-import { readPcap } from '../support/pcap.js';
+import { join } from 'node:path';
+import { KEEPALIVED_FIXTURES, readPcap } from '../support/pcap.js';
 import {
   errorTotal,
   KEEPALIVED_PACKET_COMPLAINTS,
@@ -104,8 +105,8 @@ void test('parseKeepalivedStats reads every counter of every instance and reject
 });
 
 void test('capture decoder agrees with the reference keepalived captures', () => {
-  const dir = new URL('../../../shared/fixtures/keepalived-2.2.7/', import.meta.url);
-  const load = (f: string) => readPcap(new URL(f, dir).pathname).map((r) => decodeFrame(r.frame, r.tsMicros));
+  const load = (f: string) =>
+    readPcap(join(KEEPALIVED_FIXTURES, f)).map((r) => decodeFrame(r.frame, r.tsMicros));
   const v2 = adverts(load('cap_v2.pcap'));
   assert.ok(v2.length > 0);
   for (const p of v2) {

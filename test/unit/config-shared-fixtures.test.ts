@@ -2,27 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
+import { KEEPALIVED_FIXTURES } from '../support/pcap.js';
 import { formatDiagnostic, type FloatipConfig } from '../../src/config/model.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const shared = resolve(here, '..', '..', '..', 'shared', 'fixtures', 'keepalived-2.2.7');
-const sharedDir = process.env.FLOATIP_SHARED_FIXTURES ?? (await pickShared());
-
-async function pickShared(): Promise<string> {
-  // CI clones main with shared/ beside it; a developer tree has /work/shared.
-  const { access } = await import('node:fs/promises');
-  for (const d of [shared, '/work/shared/fixtures/keepalived-2.2.7']) {
-    try {
-      await access(join(d, 'kaA.conf'));
-      return d;
-    } catch {
-      // try the next location
-    }
-  }
-  return shared;
-}
+const sharedDir = KEEPALIVED_FIXTURES;
 
 async function load(name: string): Promise<{ config: FloatipConfig; warnings: string[] }> {
   const r = await loadConfig(join(sharedDir, name));
@@ -129,7 +114,7 @@ function stripPositions(v: unknown): unknown {
 
 void test('kaA.yaml loads to the same model as kaA.conf', async () => {
   const { config: fromConf } = await load('kaA.conf');
-  const r = await loadConfig(join(here, '..', 'fixtures', 'config', 'kaA.yaml'));
+  const r = await loadConfig(fileURLToPath(new URL('../fixtures/config/kaA.yaml', import.meta.url)));
   assert.deepEqual(r.diagnostics.map(formatDiagnostic), []);
   assert.ok(r.config);
   const { file: _f1, format: _y, ...yamlModel } = r.config;
