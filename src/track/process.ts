@@ -100,6 +100,7 @@ export class ProcessTracker implements Tracker {
   /** The status instances see; moves only after the delay. */
   private haveQuorum: boolean | null = null;
   private pending: { to: boolean; timer: unknown } | null = null;
+  private lastError: string | null = null;
   private emit: (e: TrackerEvent) => void = () => {};
   readonly matcher: ProcessMatcher;
   private readonly quorumMax: number;
@@ -123,7 +124,7 @@ export class ProcessTracker implements Tracker {
   }
 
   detail(): string {
-    if (this.count === null) return 'not scanned yet';
+    if (this.count === null) return this.lastError ? `scan failed: ${this.lastError}` : 'not scanned yet';
     const max = Number.isFinite(this.quorumMax) ? `..${this.quorumMax}` : '+';
     const waiting = this.pending
       ? `, ${this.pending.to ? 'quorum gained' : 'quorum lost'}, waiting out the delay`
@@ -140,9 +141,16 @@ export class ProcessTracker implements Tracker {
     return Promise.resolve();
   }
 
+  /** The scan itself failed: keep the last state, stop anyone waiting for a first result. */
+  scanFailed(reason: string): void {
+    this.lastError = reason;
+    this.resolveFirst();
+  }
+
   /** Called by the set after each /proc scan with this tracker's match count. */
   update(count: number): void {
     this.count = count;
+    this.lastError = null;
     const now = count >= this.spec.quorum && count <= this.quorumMax;
     if (this.haveQuorum === null) {
       // initialise_process_tracking_priorities: the first count counts at once, no delay.

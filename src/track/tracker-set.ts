@@ -60,6 +60,7 @@ export class TrackerSet {
   private firstScan: Promise<void> = Promise.resolve();
   private started = false;
   private stopped = false;
+  private readonly scan: (wantCmdline: boolean) => Promise<ProcEntry[]>;
 
   constructor(config: FloatipConfig, deps: TrackerDeps, checks: NetChecks = {}) {
     this.log = deps.log;
@@ -143,8 +144,6 @@ export class TrackerSet {
     }
     for (const inst of this.links.keys()) this.last.set(inst, this.compute(inst));
   }
-
-  private readonly scan: (wantCmdline: boolean) => Promise<ProcEntry[]>;
 
   /** Starts every check; scripts, /proc and files get their first run at once. */
   start(): void {
@@ -266,6 +265,8 @@ export class TrackerSet {
         { event: 'track-error', kind: 'process', err },
         `process tracking: ${(err as Error).message}`,
       );
+      // The state stays unknown, but firstResults() must not wait for a scan that cannot succeed.
+      for (const t of this.processTrackers) t.scanFailed((err as Error).message);
     }
     if (this.stopped) return;
     this.procTimer = this.timers.setTimeout(() => {

@@ -425,3 +425,26 @@ test('sync group members get the group trackers; unused scripts are not run', as
   assert.deepEqual(r.runs, [['/g']]);
   await set.stop();
 });
+
+test('process: a failing /proc scan is logged and does not block firstResults()', async () => {
+  const { log, lines } = memoryLog();
+  const cfg = trackConfig({
+    processes: [{ name: 'p', process: 'x' }],
+    instances: [instance('VI', { trackProcesses: [{ name: 'p' }] })],
+  });
+  const set = new TrackerSet(cfg, {
+    log,
+    timers: new FakeTimers(),
+    readLink: upLinks,
+    scanProcesses: () => Promise.reject(new Error('cannot list /proc: EACCES')),
+  });
+  set.start();
+  await set.firstResults();
+  assert.deepEqual(set.inputs('VI'), { delta: 0, faults: [] });
+  assert.match(
+    set.status().find((s) => s.kind === 'process')?.detail ?? '',
+    /scan failed: cannot list \/proc/,
+  );
+  assert.ok(lines.some((l) => l.msg.includes('process tracking: cannot list /proc')));
+  await set.stop();
+});
