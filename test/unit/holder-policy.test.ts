@@ -1,0 +1,246 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  createHolderPolicy,
+  stepHolderPolicy,
+  type HolderPolicyState,
+  type PolicyAction,
+  type PolicyEvent,
+} from '../../src/notify/holder-policy.js';
+
+const S = 1_000_000;
+const params = { reconcileIntervalUs: 10 * S, holdOffUs: 60 * S };
+
+/** Feed events at given seconds; return the final state and every action in order. */
+function run(events: Array<[number, PolicyEvent]>, start: HolderPolicyState = createHolderPolicy(params)) {
+  let s = start;
+  const actions: Array<[number, PolicyAction]> = [];
+  for (const [t, e] of events) {
+    const r = stepHolderPolicy(s, e, t * S);
+    s = r.state;
+    for (const a of r.actions) actions.push([t, a]);
+  }
+  return {
+    state: s,
+    actions,
+    kinds: actions.map(([t, a]) => `${t}:${a.type}${'reason' in a ? `(${a.reason})` : ''}`),
+  };
+}
+
+const read = (holder: string | null, alive: boolean | null = true): PolicyEvent => ({
+  type: 'holder-read',
+  holder,
+  self: 'me',
+  alive,
+});
+
+test('rule 1: becoming master acquires, then reads back and reconciles every interval', () => {
+  const r = run([
+    [0, { type: 'became-master' }],
+    [1, { type: 'acquire-done', ok: true }],
+    [1, read('me')],
+    [11, { type: 'tick' }],
+  ]);
+  assert.deepEqual(r.kinds, ['0:acquire(became-master)', '1:read-holder', '1:schedule', '11:read-holder']);
+  assert.equal(r.state.phase, 'holding');
+});
+
+test('rule 2a: another holder long after our own move is drift, repaired at once', () => {
+  const r = run([
+    [0, { type: 'became-master' }],
+    [1, { type: 'acquire-done', ok: true }],
+    [1, read('me')],
+    [100, { type: 'tick' }],
+    [100, read('operator-box')],
+  ]);
+  assert.equal(r.kinds.at(-1), '100:acquire(drift)');
+});
+
+test('rule 2b: another holder within the hold-off of our own move fences us (split brain)', () => {
+  const r = run([
+    [0, { type: 'became-master' }],
+    [1, { type: 'acquire-done', ok: true }],
+    [1, read('me')],
+    [11, { type: 'tick' }],
+    [11, read('peer')],
+  ]);
+  assert.deepEqual(r.kinds.slice(-2), ['11:fenced', '11:schedule']);
+  assert.equal(r.state.phase, 'fenced');
+  assert.equal(r.state.fencedBy, 'peer');
+});
+
+function fenced(): HolderPolicyState {
+  return run([
+    [0, { type: 'became-master' }],
+    [1, { type: 'acquire-done', ok: true }],
+    [1, read('me')],
+    [11, { type: 'tick' }],
+    [11, read('peer')],
+  ]).state;
+}
+
+test('rule 3: a fenced master with a live holder and no evidence never moves again', () => {
+  const events: Array<[number, PolicyEvent]> = [];
+  for (let t = 21; t < 3600; t += 10) events.push([t, { type: 'tick' }], [t, read('peer', true)]);
+  const r = run(events, fenced());
+  assert.equal(
+    r.actions.filter(([, a]) => a.type === 'acquire').length,
+    0,
+    'no move while the live competitor holds',
+  );
+  assert.equal(r.state.phase, 'fenced');
+});
+
+test('rule 3: a fenced master takes over at once when the platform says the holder died', () => {
+  const r = run(
+    [
+      [21, { type: 'tick' }],
+      [21, read('peer', false)],
+    ],
+    fenced(),
+  );
+  assert.equal(r.kinds.at(-1), '21:acquire(holder-dead)');
+});
+
+test('rule 3: a fenced master takes the free address at once', () => {
+  const r = run(
+    [
+      [21, { type: 'tick' }],
+      [21, read(null)],
+    ],
+    fenced(),
+  );
+  assert.equal(r.kinds.at(-1), '21:acquire(address-free)');
+});
+
+test('rule 3: hearing a VRRP peer while fenced moves only once the hold-off since our own move has passed', () => {
+  const early = run(
+    [
+      [15, { type: 'peer-advert' }],
+      [21, { type: 'tick' }],
+      [21, read('peer')],
+    ],
+    fenced(),
+  );
+  assert.ok(!early.kinds.some((k) => k.includes('acquire')), 'within H of our own move: stay');
+  const later = run(
+    [
+      [61, { type: 'tick' }],
+      [61, read('peer')],
+    ],
+    early.state,
+  );
+  assert.equal(later.kinds.at(-1), '61:acquire(vrrp-peer-heard)');
+});
+
+test('rule 3 backstop: liveness unknown, fenced for the whole hold-off → one move', () => {
+  const r = run(
+    [
+      [21, { type: 'tick' }],
+      [21, read('peer', null)],
+      [71, { type: 'tick' }],
+      [71, read('peer', null)],
+    ],
+    fenced(),
+  );
+  assert.deepEqual(
+    r.kinds.filter((k) => k.includes('acquire')),
+    ['71:acquire(hold-off-expired)'],
+  );
+});
+
+test('reading ourselves back ends a fence', () => {
+  const r = run(
+    [
+      [21, { type: 'tick' }],
+      [21, read('me')],
+    ],
+    fenced(),
+  );
+  assert.equal(r.state.phase, 'holding');
+  assert.ok(r.kinds.some((k) => k.startsWith('21:unfenced')));
+});
+
+test('leaving master stops reconciling; a fresh tenure within H still counts the earlier move', () => {
+  const r = run(
+    [
+      [30, { type: 'left-master' }],
+      [31, { type: 'tick' }],
+      [40, { type: 'became-master' }],
+      [41, { type: 'acquire-done', ok: true }],
+      [41, read('me')],
+      [51, { type: 'tick' }],
+      [51, read('peer')],
+    ],
+    fenced(),
+  );
+  assert.ok(!r.kinds.includes('31:read-holder'), 'no reads while not master');
+  assert.equal(r.state.phase, 'fenced', 'moved at 41, competitor took it at 51: contention');
+});
+
+test('ticks do not pile up reads while one is outstanding, and a failed read retries next interval', () => {
+  const r = run([
+    [0, { type: 'became-master' }],
+    [1, { type: 'acquire-done', ok: true }],
+    [2, { type: 'tick' }],
+    [3, { type: 'holder-read-failed' }],
+    [4, { type: 'tick' }],
+    [13, { type: 'tick' }],
+  ]);
+  assert.deepEqual(r.kinds, ['0:acquire(became-master)', '1:read-holder', '3:schedule', '13:read-holder']);
+});
+
+test('a failed acquire keeps the node master and retries through the next reconcile', () => {
+  const r = run([
+    [0, { type: 'became-master' }],
+    [5, { type: 'acquire-done', ok: false }],
+    [15, { type: 'tick' }],
+    [15, read('old-master')],
+  ]);
+  assert.deepEqual(r.kinds, [
+    '0:acquire(became-master)',
+    '5:schedule',
+    '15:read-holder',
+    '15:acquire(drift)',
+  ]);
+});
+
+/**
+ * Two masters (protocol 112 cut both ways), one shared address, liveness known: whatever the
+ * timing, it ends with exactly one holder and each node moves at most once per hold-off window.
+ */
+test('split brain between two policies over one simulated holder ends with one holder', () => {
+  for (let offset = 0; offset <= 200; offset += 7) {
+    let holder: string | null = 'A';
+    const nodes = { A: createHolderPolicy(params), B: createHolderPolicy(params) };
+    const moves: Record<'A' | 'B', number[]> = { A: [], B: [] };
+    const feed = (n: 'A' | 'B', e: PolicyEvent, t: number) => {
+      const r = stepHolderPolicy(nodes[n], e, t * S);
+      nodes[n] = r.state;
+      for (const a of r.actions) {
+        if (a.type === 'acquire') {
+          holder = n;
+          moves[n].push(t);
+          feed(n, { type: 'acquire-done', ok: true }, t);
+        } else if (a.type === 'read-holder') {
+          feed(n, { type: 'holder-read', holder, self: n, alive: true }, t);
+        }
+      }
+    };
+    feed('A', { type: 'became-master' }, 0);
+    feed('B', { type: 'became-master' }, offset); // B stops hearing A at `offset`
+    for (let t = 1; t <= 1200; t++) {
+      feed('A', { type: 'tick' }, t);
+      feed('B', { type: 'tick' }, t + 0.5);
+    }
+    const phases = [nodes.A.phase, nodes.B.phase].sort();
+    assert.deepEqual(phases, ['fenced', 'holding'], `offset ${offset}: ${JSON.stringify(moves)}`);
+    for (const n of ['A', 'B'] as const) {
+      const ms = moves[n];
+      for (let i = 1; i < ms.length; i++) {
+        assert.ok(ms[i]! - ms[i - 1]! >= 60 - 1e-9, `offset ${offset}: ${n} moved at ${ms.join(', ')}`);
+      }
+    }
+    assert.ok(moves.A.length + moves.B.length <= 3, `offset ${offset}: ${JSON.stringify(moves)}`);
+  }
+});
