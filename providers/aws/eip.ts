@@ -64,7 +64,7 @@ export class EipMechanism implements Mechanism {
     const self = this.env.identity.eniId;
     return combinedHolder(
       self,
-      this.eips.map((e) => holderOf(byId.get(e.allocationId)!, e)),
+      this.eips.map((e) => holderOf(byId.get(e.allocationId)!, e, self)),
     );
   }
 
@@ -124,10 +124,10 @@ export class EipMechanism implements Mechanism {
  * The ENI when the address sits where we want it. On our ENI but on another private IP it reads as
  * `eni/ip`, which is not selfId, so the reconcile loop moves it to the configured private IP.
  */
-function holderOf(a: Address, want: EipTarget): HolderId | null {
+function holderOf(a: Address, want: EipTarget, self: string): HolderId | null {
   const eni = a.NetworkInterfaceId;
   if (eni === undefined) return null;
-  if (want.privateIp !== undefined && a.PrivateIpAddress !== want.privateIp) {
+  if (eni === self && want.privateIp !== undefined && a.PrivateIpAddress !== want.privateIp) {
     return `${eni}/${a.PrivateIpAddress ?? 'unknown'}`;
   }
   return eni;

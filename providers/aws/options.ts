@@ -214,6 +214,17 @@ export function parseAwsOptions(raw: Record<string, unknown>, instance: string):
     });
     const dup = firstDuplicate(eips.map((x) => x.allocationId));
     if (dup) throw new Error(`${prefix}: option eips: ${dup} is listed twice`);
+    // EC2 binds one Elastic IP per private IP and silently unbinds the previous one.
+    if (eips.length > 1) {
+      const unbound = eips.find((x) => x.privateIp === undefined);
+      if (unbound) {
+        throw new Error(
+          `${prefix}: option eips: ${unbound.allocationId} needs a private_ip: with several Elastic IPs each must go to its own private IP of the ENI`,
+        );
+      }
+      const ipDup = firstDuplicate(eips.map((x) => x.privateIp!));
+      if (ipDup) throw new Error(`${prefix}: option eips: private_ip ${ipDup} is used twice; an ENI private IP takes one Elastic IP`);
+    }
     return { ...base, mechanism: 'eip', eips, detachOnRelease: e.detach_on_release };
   }
   if (mechanism === 'route') {
