@@ -48,11 +48,9 @@ const idOf = (prefix: string, key: string) =>
         `'${String(iss.input)}' is not a valid ${key}; write it like ${prefix}-0123456789abcdef0`,
     });
 
-const ipv4 = z
-  .string({ error: 'expected an IPv4 address like 10.0.1.50' })
-  .refine(isIPv4, {
-    error: (iss) => `'${String(iss.input)}' is not an IPv4 address (EC2 private IPs are IPv4)`,
-  });
+const ipv4 = z.string({ error: 'expected an IPv4 address like 10.0.1.50' }).refine(isIPv4, {
+  error: (iss) => `'${String(iss.input)}' is not an IPv4 address (EC2 private IPs are IPv4)`,
+});
 
 const cidr4 = z.string({ error: 'expected an IPv4 CIDR like 10.0.1.50/32' }).refine(
   (s) => {
@@ -223,7 +221,10 @@ export function parseAwsOptions(raw: Record<string, unknown>, instance: string):
         );
       }
       const ipDup = firstDuplicate(eips.map((x) => x.privateIp!));
-      if (ipDup) throw new Error(`${prefix}: option eips: private_ip ${ipDup} is used twice; an ENI private IP takes one Elastic IP`);
+      if (ipDup)
+        throw new Error(
+          `${prefix}: option eips: private_ip ${ipDup} is used twice; an ENI private IP takes one Elastic IP`,
+        );
     }
     return { ...base, mechanism: 'eip', eips, detachOnRelease: e.detach_on_release };
   }

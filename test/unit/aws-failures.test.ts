@@ -12,43 +12,52 @@ import { EIP, ENI_A, ENI_B, RTB1, actions, never, withRig } from './aws-fixtures
 const EIP_OPTS = { mechanism: 'eip', allocation_id: EIP };
 
 void test('an unknown allocation fails prepare() naming allocation_id and the id', async () => {
-  await withRig({ options: { mechanism: 'eip', allocation_id: 'eipalloc-0ddddddddddddddd4' } }, async ({ provider }) => {
-    await assert.rejects(provider.prepare(), (err: Error) => {
-      assert.match(err.message, /allocation_id/);
-      assert.match(err.message, /eipalloc-0ddddddddddddddd4/);
-      return true;
-    });
-  });
+  await withRig(
+    { options: { mechanism: 'eip', allocation_id: 'eipalloc-0ddddddddddddddd4' } },
+    async ({ provider }) => {
+      await assert.rejects(provider.prepare(), (err: Error) => {
+        assert.match(err.message, /allocation_id/);
+        assert.match(err.message, /eipalloc-0ddddddddddddddd4/);
+        return true;
+      });
+    },
+  );
 });
 
 void test('an unknown route table fails prepare() naming route_tables', async () => {
   await withRig(
-    { options: { mechanism: 'route', route_tables: ['rtb-0ddddddddddddddd4', RTB1], destination: '10.0.1.50/32' } },
+    {
+      options: {
+        mechanism: 'route',
+        route_tables: ['rtb-0ddddddddddddddd4', RTB1],
+        destination: '10.0.1.50/32',
+      },
+    },
     async ({ provider }) => {
-      await assert.rejects(provider.prepare(), /route_tables.*rtb-0ddddddddddddddd4|rtb-0ddddddddddddddd4.*route_tables/);
+      await assert.rejects(
+        provider.prepare(),
+        /route_tables.*rtb-0ddddddddddddddd4|rtb-0ddddddddddddddd4.*route_tables/,
+      );
     },
   );
 });
 
 void test('UnauthorizedOperation fails acquire() at once with exactly one call, naming ec2:AssociateAddress', async () => {
-  await withRig(
-    { options: EIP_OPTS, allow: () => ['ec2:DescribeAddresses'] },
-    async ({ emu, provider }) => {
-      await provider.prepare();
-      const t0 = performance.now();
-      await assert.rejects(provider.acquire(AbortSignal.timeout(5000)), (err: unknown) => {
-        assert.ok(err instanceof AwsProviderError);
-        assert.equal(err.code, 'UnauthorizedOperation');
-        assert.equal(err.kind, 'auth');
-        assert.equal(err.attempts, 1);
-        assert.match(err.message, /needs ec2:AssociateAddress/);
-        return true;
-      });
-      assert.ok(performance.now() - t0 < 1000, 'no backoff on an auth error');
-      assert.equal(emu.calls.count('AssociateAddress'), 1);
-      assert.equal(emu.calls.count('AssociateAddress', { errorCode: 'UnauthorizedOperation' }), 1);
-    },
-  );
+  await withRig({ options: EIP_OPTS, allow: () => ['ec2:DescribeAddresses'] }, async ({ emu, provider }) => {
+    await provider.prepare();
+    const t0 = performance.now();
+    await assert.rejects(provider.acquire(AbortSignal.timeout(5000)), (err: unknown) => {
+      assert.ok(err instanceof AwsProviderError);
+      assert.equal(err.code, 'UnauthorizedOperation');
+      assert.equal(err.kind, 'auth');
+      assert.equal(err.attempts, 1);
+      assert.match(err.message, /needs ec2:AssociateAddress/);
+      return true;
+    });
+    assert.ok(performance.now() - t0 < 1000, 'no backoff on an auth error');
+    assert.equal(emu.calls.count('AssociateAddress'), 1);
+    assert.equal(emu.calls.count('AssociateAddress', { errorCode: 'UnauthorizedOperation' }), 1);
+  });
 });
 
 void test('AuthFailure (credentials refused) fails at once too, and says to check the credentials', async () => {
@@ -88,7 +97,12 @@ void test('5xx (InternalError, Unavailable) are retried; the read-back is retrie
     emu.injectFault({ code: 'InternalError', action: 'AssociateAddress' });
     emu.injectFault({ code: 'Unavailable', action: 'DescribeAddresses' });
     await provider.acquire(AbortSignal.timeout(8000));
-    assert.deepEqual(actions(emu), ['AssociateAddress', 'AssociateAddress', 'DescribeAddresses', 'DescribeAddresses']);
+    assert.deepEqual(actions(emu), [
+      'AssociateAddress',
+      'AssociateAddress',
+      'DescribeAddresses',
+      'DescribeAddresses',
+    ]);
   });
 });
 
@@ -103,7 +117,10 @@ void test('throttled forever: acquire() fails at the deadline, not before and no
         assert.ok(err instanceof AwsProviderError);
         assert.equal(err.kind, 'deadline');
         assert.equal(err.code, 'RequestLimitExceeded');
-        assert.match(err.message, /AssociateAddress did not succeed before the deadline passed after \d+ attempt/);
+        assert.match(
+          err.message,
+          /AssociateAddress did not succeed before the deadline passed after \d+ attempt/,
+        );
         return true;
       });
       const took = performance.now() - t0;
@@ -116,7 +133,10 @@ void test('throttled forever: acquire() fails at the deadline, not before and no
 
 void test('the provider timeout option bounds a call whose signal never aborts', async () => {
   await withRig(
-    { options: { ...EIP_OPTS, timeout: '700ms' }, knobs: { throttleRate: 1, faultActions: ['AssociateAddress'] } },
+    {
+      options: { ...EIP_OPTS, timeout: '700ms' },
+      knobs: { throttleRate: 1, faultActions: ['AssociateAddress'] },
+    },
     async ({ provider }) => {
       await provider.prepare();
       const t0 = performance.now();

@@ -32,7 +32,9 @@ export const DEST = '10.0.1.50/32';
 
 export function seed(): Ec2Seed {
   return {
-    subnets: [{ subnetId: 'subnet-0a', vpcId: 'vpc-0a', cidrBlock: '10.0.1.0/24', availabilityZone: 'us-east-1a' }],
+    subnets: [
+      { subnetId: 'subnet-0a', vpcId: 'vpc-0a', cidrBlock: '10.0.1.0/24', availabilityZone: 'us-east-1a' },
+    ],
     instances: [{ instanceId: I_A }, { instanceId: I_B }],
     networkInterfaces: [
       {
@@ -55,7 +57,11 @@ export function seed(): Ec2Seed {
       },
     ],
     addresses: [
-      { allocationId: EIP, publicIp: '198.51.100.7', association: { networkInterfaceId: ENI_B, privateIpAddress: '10.0.1.11' } },
+      {
+        allocationId: EIP,
+        publicIp: '198.51.100.7',
+        association: { networkInterfaceId: ENI_B, privateIpAddress: '10.0.1.11' },
+      },
       { allocationId: EIP2, publicIp: '198.51.100.8' },
     ],
     routeTables: [
@@ -131,7 +137,8 @@ export async function rig(o: RigOptions): Promise<Rig> {
   const logs: Rig['logs'] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Rig['logs'][number]);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line) logs.push(JSON.parse(line) as Rig['logs'][number]);
       cb();
     },
   });

@@ -24,7 +24,11 @@ void test('eip: takes the Elastic IP over from the peer ENI with AllowReassociat
   await withRig(
     { options: { mechanism: 'eip', allocation_id: EIP, private_ip: '10.0.1.10', detach_on_release: true } },
     async ({ emu, provider }) => {
-      assert.deepEqual(provider.permissions, ['ec2:AssociateAddress', 'ec2:DescribeAddresses', 'ec2:DisassociateAddress']);
+      assert.deepEqual(provider.permissions, [
+        'ec2:AssociateAddress',
+        'ec2:DescribeAddresses',
+        'ec2:DisassociateAddress',
+      ]);
       await provider.prepare();
       assert.equal(provider.selfId, ENI_A, 'selfId is the ENI IMDS reports for the interface MAC');
       assert.equal(await provider.holder(never()), ENI_B);
@@ -104,7 +108,10 @@ void test('secondary-ip: one AssignPrivateIpAddresses with AllowReassignment mov
   await withRig(
     { options: { mechanism: 'secondary-ip', addresses: [VIP, VIP2] } },
     async ({ emu, provider, os }) => {
-      assert.deepEqual(provider.permissions, ['ec2:AssignPrivateIpAddresses', 'ec2:DescribeNetworkInterfaces']);
+      assert.deepEqual(provider.permissions, [
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:DescribeNetworkInterfaces',
+      ]);
       await provider.prepare();
       assert.equal(os.length, 1);
       const osCtx = os[0]!.ctx;
@@ -155,10 +162,19 @@ void test('secondary-ip: addresses default to the instance IPv4 VIPs on its inte
     async ({ emu, provider }) => {
       assert.ok(provider.permissions.includes('ec2:UnassignPrivateIpAddresses'));
       await provider.acquire(never());
-      assert.deepEqual(emu.state.networkInterfaces.get(ENI_A)!.privateIps.map((p) => p.address), ['10.0.1.10', VIP]);
-      assert.deepEqual(emu.state.networkInterfaces.get(ENI_B)!.privateIps.map((p) => p.address), ['10.0.1.11', VIP2]);
+      assert.deepEqual(
+        emu.state.networkInterfaces.get(ENI_A)!.privateIps.map((p) => p.address),
+        ['10.0.1.10', VIP],
+      );
+      assert.deepEqual(
+        emu.state.networkInterfaces.get(ENI_B)!.privateIps.map((p) => p.address),
+        ['10.0.1.11', VIP2],
+      );
       await provider.release(never());
-      assert.deepEqual(emu.state.networkInterfaces.get(ENI_A)!.privateIps.map((p) => p.address), ['10.0.1.10']);
+      assert.deepEqual(
+        emu.state.networkInterfaces.get(ENI_A)!.privateIps.map((p) => p.address),
+        ['10.0.1.10'],
+      );
       assert.equal(await provider.holder(never()), null);
     },
   );

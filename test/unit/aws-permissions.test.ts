@@ -1,0 +1,55 @@
+/**
+ * `permissions` is exact. Complete: a full scenario (prepare, holder, acquire over both a present
+ * and a missing route, release) passes with the emulator's IAM allow-list equal to the list.
+ * Minimal: dropping any single action from the allow-list makes that scenario fail with an error
+ * naming the dropped action.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEST, EIP, RTB1, RTB2, VIP, never, withRig, type Rig } from './aws-fixtures.js';
+
+const SCENARIOS: Array<{ name: string; options: Record<string, unknown> }> = [
+  { name: 'eip', options: { mechanism: 'eip', allocation_id: EIP, detach_on_release: true } },
+  {
+    name: 'secondary-ip',
+    options: { mechanism: 'secondary-ip', addresses: [VIP], unassign_on_release: true },
+  },
+  { name: 'route', options: { mechanism: 'route', route_tables: [RTB1, RTB2], destination: DEST } },
+];
+
+async function fullCycle(r: Rig): Promise<void> {
+  await r.provider.prepare();
+  await r.provider.holder(never());
+  await r.provider.acquire(never());
+  await r.provider.release(never());
+}
+
+for (const s of SCENARIOS) {
+  void test(`${s.name}: the allow-list equal to permissions is enough for prepare, holder, acquire and release`, async () => {
+    await withRig({ options: s.options }, async (r) => {
+      assert.deepEqual(r.emu.knobs.allowedActions, r.provider.permissions);
+      await fullCycle(r);
+      assert.equal(r.emu.calls.all.filter((c) => c.errorCode === 'UnauthorizedOperation').length, 0);
+      const used = new Set(r.emu.calls.all.map((c) => `ec2:${c.action}`));
+      assert.deepEqual([...used].sort(), [...r.provider.permissions].sort(), 'every listed action is used');
+    });
+  });
+
+  void test(`${s.name}: without any one listed action the cycle fails naming it`, async () => {
+    const perms = await withPerms(s.options);
+    for (const missing of perms) {
+      await withRig({ options: s.options, allow: (p) => p.filter((a) => a !== missing) }, async (r) => {
+        await assert.rejects(fullCycle(r), new RegExp(missing), `without ${missing}`);
+      });
+    }
+  });
+}
+
+async function withPerms(options: Record<string, unknown>): Promise<readonly string[]> {
+  let perms: readonly string[] = [];
+  await withRig({ options }, (r) => {
+    perms = r.provider.permissions;
+    return Promise.resolve();
+  });
+  return perms;
+}
