@@ -9,15 +9,27 @@ import type { AdvertPolicy } from '../vrrp/advert-policy.js';
 import type { Clock } from './clock.js';
 import { InstanceRunner, type TransitionListener } from './instance-runner.js';
 import type { ReceiveTarget } from './receive-path.js';
+import { NotifyStage, type ProviderStatus } from '../notify/notify-stage.js';
+import { buildProviders } from '../notify/registry.js';
+import { TrackerSet } from '../track/index.js';
 import { emptyCounters, type Counters } from './stats.js';
 import { TransportPool } from './transport-pool.js';
 
 interface RunningInstance {
   spec: InstanceSpec;
   runner: InstanceRunner;
+  stage: NotifyStage;
   target: ReceiveTarget;
   transportOptions: TransportOptions;
 }
+
+export type InstanceStats = Counters & { state: string; priority: number; providers: ProviderStatus[] };
+
+/** Provider call deadline, read-back interval and split-brain hold-off when the config is silent. */
+export const NOTIFY_DEFAULTS = { callTimeoutMs: 10_000, reconcileIntervalMs: 10_000, holdOffMs: 60_000 };
+
+/** SIGTERM must end within 1 s: what providers have not finished by then is logged and left. */
+const STAGE_CLOSE_BUDGET_MS = 600;
 
 export interface DaemonOptions {
   log: Logger;
@@ -32,6 +44,7 @@ export class Daemon {
   private readonly unmatched: Counters = emptyCounters();
   private readonly pool: TransportPool;
   private config: FloatipConfig | null = null;
+  private trackers: TrackerSet | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
     this.pool = new TransportPool(opts.log, this.unmatched);
@@ -64,11 +77,43 @@ export class Daemon {
     }
     for (const spec of config.instances) if (!kept.includes(spec.name)) toStart.push(spec);
 
-    // Prepare first: resolve sources and interfaces for the new ones, so errors surface before
-    // anything running is disturbed.
-    const prepared = toStart.map((spec) => this.prepare(spec));
+    // Prepare first: resolve sources and interfaces, build trackers and providers for the new
+    // ones, so errors surface before anything running is disturbed.
+    const trackers = new TrackerSet(config, { log: this.opts.log });
+    const prepared: RunningInstance[] = [];
+    try {
+      for (const spec of toStart) prepared.push(await this.prepare(spec, config));
+    } catch (err) {
+      await Promise.allSettled(prepared.map((p) => p.stage.close()));
+      throw err;
+    }
+    trackers.start();
+    await trackers.firstResults();
 
     for (const r of toStop) await this.stopOne(r);
+    await this.trackers?.stop();
+    this.trackers = trackers;
+    trackers.onChange((instance, inputs, cause) => {
+      const r = this.running.get(instance);
+      if (!r) return;
+      this.opts.log.info(
+        {
+          event: 'tracker-change',
+          instance,
+          tracker: cause.tracker,
+          from: cause.from,
+          to: cause.to,
+          delta: inputs.delta,
+          faults: inputs.faults,
+        },
+        cause.text,
+      );
+      this.applyTrackInputs(r.runner, inputs);
+    });
+    for (const name of kept) {
+      const r = this.running.get(name);
+      if (r) this.applyTrackInputs(r.runner, trackers.inputs(name));
+    }
     const started: string[] = [];
     for (const p of prepared) {
       await this.pool.attach(p.transportOptions, p.target).then(
@@ -82,6 +127,8 @@ export class Daemon {
         },
       );
       this.running.set(p.spec.name, p);
+      // Tracker results first, as keepalived: an instance whose check fails never starts as MASTER.
+      this.applyTrackInputs(p.runner, trackers.inputs(p.spec.name));
       p.runner.start();
       started.push(p.spec.name);
     }
@@ -91,14 +138,20 @@ export class Daemon {
 
   /** Counters per instance plus the ones no instance could be charged with. */
   stats(): {
-    instances: Record<string, Counters & { state: string; priority: number }>;
+    instances: Record<string, InstanceStats>;
     unmatched: Counters;
+    trackers: ReturnType<TrackerSet['status']>;
   } {
-    const instances: Record<string, Counters & { state: string; priority: number }> = {};
+    const instances: Record<string, InstanceStats> = {};
     for (const [name, r] of this.running) {
-      instances[name] = { ...r.runner.counters, state: r.runner.vrrpState, priority: r.runner.priority };
+      instances[name] = {
+        ...r.runner.counters,
+        state: r.runner.vrrpState,
+        priority: r.runner.priority,
+        providers: r.stage.status(),
+      };
     }
-    return { instances, unmatched: { ...this.unmatched } };
+    return { instances, unmatched: { ...this.unmatched }, trackers: this.trackers?.status() ?? [] };
   }
 
   writeStats(path: string): void {
@@ -110,10 +163,17 @@ export class Daemon {
 
   async stop(): Promise<void> {
     await Promise.all([...this.running.values()].map((r) => this.stopOne(r)));
+    await this.trackers?.stop();
+    this.trackers = null;
     await this.pool.closeAll();
   }
 
-  private prepare(spec: InstanceSpec): RunningInstance {
+  private applyTrackInputs(runner: InstanceRunner, inputs: { delta: number; faults: string[] }): void {
+    runner.setWeights(inputs.delta);
+    runner.setFault(inputs.faults.length > 0, inputs.faults.join('; '));
+  }
+
+  private async prepare(spec: InstanceSpec, config: FloatipConfig): Promise<RunningInstance> {
     const sourceIp = resolveSourceIp(spec);
     const transportOptions: TransportOptions = {
       family: spec.family,
@@ -123,6 +183,18 @@ export class Daemon {
       unicastTtl: spec.unicastTtl,
     };
     const runner = new InstanceRunner(spec, sourceIp, this.opts.clock, this.opts.log);
+    const stage = new NotifyStage({
+      instance: spec.name,
+      providers: buildProviders(spec, config, this.opts.log),
+      callTimeoutMs: NOTIFY_DEFAULTS.callTimeoutMs,
+      reconcileIntervalMs: NOTIFY_DEFAULTS.reconcileIntervalMs,
+      holdOffMs: NOTIFY_DEFAULTS.holdOffMs,
+      clock: this.opts.clock,
+      log: this.opts.log,
+    });
+    await stage.prepare();
+    runner.onTransition((t) => void stage.transition(t.from, t.to, t.priority));
+    runner.onAdvertWhileMaster(() => stage.peerAdvert());
     if (this.opts.onTransition) runner.onTransition(this.opts.onTransition);
     const policy: AdvertPolicy = {
       version: spec.version,
@@ -133,13 +205,25 @@ export class Daemon {
     };
     const allowedSources =
       spec.unicastPeers.length > 0 && spec.checkUnicastSrc ? new Set(transportOptions.unicastPeers) : null;
-    return { spec, runner, target: { runner, policy, allowedSources }, transportOptions };
+    return { spec, runner, stage, target: { runner, policy, allowedSources }, transportOptions };
   }
 
   private async stopOne(r: RunningInstance): Promise<void> {
     await r.runner.shutdown();
     this.pool.detach(r.transportOptions, r.target);
     this.running.delete(r.spec.name);
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), STAGE_CLOSE_BUDGET_MS);
+    });
+    const outcome = await Promise.race([r.stage.close().then(() => 'done' as const), budget]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      this.opts.log.warn(
+        { event: 'stop-actions-late', instance: r.spec.name },
+        `${r.spec.name}: provider actions for STOP still running after ${STAGE_CLOSE_BUDGET_MS} ms; not waiting`,
+      );
+    }
   }
 }
 

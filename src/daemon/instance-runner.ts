@@ -39,6 +39,7 @@ export class InstanceRunner {
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   private readonly pendingSends = new Set<Promise<void>>();
   private readonly listeners: TransitionListener[] = [];
+  private readonly masterAdvertListeners: Array<() => void> = [];
   private readonly destinations: string[];
   /** The advert body that only changes with priority: addresses and auth are fixed per spec. */
   private readonly advertTemplate: Omit<Advert, 'priority'>;
@@ -96,6 +97,11 @@ export class InstanceRunner {
     this.listeners.push(l);
   }
 
+  /** Called when a peer's advert was accepted while this node stays MASTER (fencing evidence). */
+  onAdvertWhileMaster(l: () => void): void {
+    this.masterAdvertListeners.push(l);
+  }
+
   /** The socket comes from the shared pool once it is open; the instance cannot start before. */
   bindTransport(t: VrrpTransport): void {
     this.transport = t;
@@ -109,6 +115,7 @@ export class InstanceRunner {
   /** An advert that passed the codec and the instance policy checks. */
   receiveAdvert(src: string, priority: number, intervalCs: number): void {
     this.dispatch({ type: 'advert', src, priority, intervalCs });
+    if (this.state.state === 'MASTER') for (const l of this.masterAdvertListeners) l();
   }
 
   setWeights(delta: number): void {
