@@ -129,6 +129,8 @@ export interface RigOptions {
   allow?: (permissions: readonly string[]) => readonly string[] | null;
   deps?: AwsProviderDeps;
   virtualIps?: ProviderContext['virtualIps'];
+  /** OS interface name; default eth0 (only the real garp side looks at it). */
+  iface?: string;
 }
 
 export async function rig(o: RigOptions): Promise<Rig> {
@@ -145,7 +147,7 @@ export async function rig(o: RigOptions): Promise<Rig> {
   const os: FakeOsAddresses[] = [];
   const ctx: ProviderContext = {
     instance: 'VI_1',
-    interface: 'eth0',
+    interface: o.iface ?? 'eth0',
     family: 'ipv4',
     virtualIps: o.virtualIps ?? [{ address: VIP, prefix: 24, family: 'ipv4' }],
     options: { ...o.options, endpoint: emu.endpoint, imds_endpoint: imds.endpoint },
