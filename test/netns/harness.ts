@@ -55,6 +55,11 @@ export interface SpawnOptions {
 export interface Lab {
   id: string;
   nodes: Record<string, LabNode>;
+  /**
+   * The private namespace holding the bridge (`LAB_BRIDGE`) that joins the nodes; a capture on
+   * that bridge sees every frame between any two nodes, from one clock.
+   */
+  readonly switchNs: string;
   exec(ns: string, argv: string[], opts?: ExecOptions): Promise<ExecResult>;
   spawn(ns: string, argv: string[], opts?: SpawnOptions): LabProcess;
   cleanup(): Promise<void>;
@@ -64,6 +69,8 @@ const NS_PREFIX = 'fiplab-';
 const NS_RE = /^fiplab-(\d+)-/;
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAX_LINES = 20000;
+/** Name of the bridge inside `lab.switchNs`. */
+export const LAB_BRIDGE = 'br0';
 
 const liveLabs = new Set<LabImpl>();
 let handlersInstalled = false;
@@ -138,6 +145,10 @@ class LabImpl implements Lab {
 
   constructor(readonly id: string) {}
 
+  get switchNs(): string {
+    return this.nsName('sw');
+  }
+
   private nsName(suffix: string): string {
     return `${NS_PREFIX}${process.pid}-${this.id}-${suffix}`;
   }
@@ -164,7 +175,7 @@ class LabImpl implements Lab {
       sw,
       'link',
       'add',
-      'br0',
+      LAB_BRIDGE,
       'type',
       'bridge',
       'stp_state',
@@ -172,7 +183,7 @@ class LabImpl implements Lab {
       'mcast_snooping',
       '0',
     ]);
-    await run(['ip', '-n', sw, 'link', 'set', 'br0', 'up']);
+    await run(['ip', '-n', sw, 'link', 'set', LAB_BRIDGE, 'up']);
 
     for (const [i, name] of nodeNames.entries()) {
       const ns = this.nsName(name);
@@ -187,7 +198,7 @@ class LabImpl implements Lab {
       await run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
       const port = `p${name}`;
       await run(['ip', '-n', sw, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-      await run(['ip', '-n', sw, 'link', 'set', port, 'master', 'br0', 'up']);
+      await run(['ip', '-n', sw, 'link', 'set', port, 'master', LAB_BRIDGE, 'up']);
       await run(['ip', '-n', ns, 'link', 'set', 'eth0', 'address', mac]);
       const addr4 = `10.99.${host >> 8}.${host & 0xff}`;
       await run(['ip', '-n', ns, 'addr', 'add', `${addr4}/16`, 'dev', 'eth0']);
