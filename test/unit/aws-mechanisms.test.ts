@@ -249,11 +249,19 @@ void test('route: no warning when source/dest check is off', async () => {
 
 void test('secondary-ip: by default the OS side is the real garp provider (its prepare() checks the interface)', async () => {
   await withRig(
-    { options: { mechanism: 'secondary-ip', addresses: [VIP] }, deps: { osAddresses: undefined }, iface: 'nosuchif9' },
+    {
+      options: { mechanism: 'secondary-ip', addresses: [VIP] },
+      deps: { osAddresses: undefined },
+      iface: 'nosuchif9',
+    },
     async ({ emu, provider, os }) => {
       await assert.rejects(provider.prepare(), /nosuchif9/);
       assert.equal(os.length, 0, 'the fake was not used');
-      assert.equal(emu.calls.count('DescribeNetworkInterfaces', { ok: true }), 1, 'EC2 side was prepared first');
+      assert.equal(
+        emu.calls.count('DescribeNetworkInterfaces', { ok: true }),
+        1,
+        'EC2 side was prepared first',
+      );
     },
   );
 });
