@@ -11,7 +11,7 @@ export {
   type SimNodeConfig,
   type TimedAction,
 } from './scenario.js';
-export { Simulator, type SimOptions, type SimResult, type StepFn } from './simulator.js';
+export { Simulator, type PolicyStepFn, type SimOptions, type SimResult, type StepFn } from './simulator.js';
 export {
   INVARIANTS,
   ViolationError,

@@ -81,10 +81,11 @@ export function describeScenario(s: Scenario): string {
     )
     .join('\n');
   return [
-    `seed ${s.seed}: VRRPv${s.version} ${s.family}, ${s.nodes.length} nodes, ${fmtMs(s.durationUs)} virtual`,
+    `seed ${s.seed} (${s.shape}): VRRPv${s.version} ${s.family}, ${s.nodes.length} nodes, ${fmtMs(s.durationUs)} virtual`,
     nodes,
     `  network: delay ${fmtMs(s.net.baseDelayUs)} + jitter ≤ ${fmtMs(s.net.jitterUs)}, duplication ${s.net.dupProb * 100}%`,
-    `  cloud: claim latency ${fmtMs(s.holder.latencyMinUs)}..${fmtMs(s.holder.latencyMaxUs)}, reconcile every ${fmtMs(s.holder.reconcileUs)}`,
+    `  cloud: API latency ${fmtMs(s.holder.latencyMinUs)}..${fmtMs(s.holder.latencyMaxUs)}, liveness ${s.holder.liveness}`,
+    `  holder policy: reconcile every ${fmtMs(s.holder.reconcileUs)}, hold-off ${fmtMs(s.holder.holdOffUs)}`,
     `  resume order after SIGCONT: ${s.resumeOrder}`,
   ].join('\n');
 }

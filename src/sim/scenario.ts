@@ -34,11 +34,21 @@ export interface NetConditions {
 }
 
 export interface HolderConfig {
-  /** A MASTER transition's claim on the address lands after a latency drawn from this range. */
+  /**
+   * Every cloud API call (acquire, holder read) completes after a latency drawn from this range;
+   * its effect (the claim landing, the holder being sampled) happens somewhere inside that span.
+   */
   latencyMinUs: number;
   latencyMaxUs: number;
-  /** While MASTER, a node reads the holder back this often and claims again if it is not it. */
+  /** The holder policy's reconcile interval: a MASTER reads the holder back this often. */
   reconcileUs: number;
+  /** The holder policy's hold-off window H. */
+  holdOffUs: number;
+  /**
+   * 'known': the platform reports whether another holder's VM runs (crashed → not alive, frozen →
+   * alive, as a cloud sees a stopped process on a running VM); 'unknown': it never can (`null`).
+   */
+  liveness: 'known' | 'unknown';
 }
 
 export type SimAction =
@@ -59,7 +69,13 @@ export type SimAction =
   | { kind: 'heal' }
   | { kind: 'loss'; prob: number }
   /** With probability prob a packet gets up to maxExtraUs extra delay, so later ones overtake it. */
-  | { kind: 'reorder'; prob: number; maxExtraUs: number };
+  | { kind: 'reorder'; prob: number; maxExtraUs: number }
+  /**
+   * Crash or freeze whichever node holds the address when this fires (resolved at run time, so
+   * the scenario stays plain data); `end-hit` with the same tag restarts or resumes that node.
+   */
+  | { kind: 'hit-holder'; fault: 'crash' | 'freeze'; tag: number }
+  | { kind: 'end-hit'; tag: number };
 
 export interface TimedAction {
   at: number;
@@ -68,6 +84,12 @@ export interface TimedAction {
 
 export interface Scenario {
   seed: number;
+  /**
+   * 'random': overlapping faults of every kind. 'split': the case the holder policy exists for,
+   * protocol 112 cut while the cloud API stays reachable, the holder crashed or frozen during the
+   * cut, then a heal.
+   */
+  shape: 'random' | 'split';
   version: 2 | 3;
   family: 'ipv4' | 'ipv6';
   nodes: SimNodeConfig[];
@@ -95,8 +117,12 @@ export interface Bounds {
   settleUs: number;
   /** I4: how long after a heal the merged component must have exactly one master. */
   healUs: number;
-  /** I5: settle, then a foreign claim in flight, a reconcile period and our own claim. */
-  holderUs: number;
+  /** S1: a quiet group's holder is final after settle + 2·H + reconcile + 3·latency. */
+  oneHolderUs: number;
+  /** S3: a dead holder is replaced by a live MASTER within reconcile + 3·latency (+ H if liveness is unknown). */
+  deadTakeoverUs: number;
+  /** S4: a quiet, connected group's master holds within settle + H + reconcile + 3·latency. */
+  healHolderUs: number;
   /** I7: how long after a priority-0 advert some receiver must be MASTER. */
   fastFailoverUs: number;
 }
@@ -114,7 +140,13 @@ export function scenarioBounds(s: Scenario): Bounds {
   const delayed = preemptDelayMaxUs > 0 ? masterDownMaxUs + preemptDelayMaxUs : 0;
   const settleUs = masterDownMaxUs + 2 * advMaxUs + 2 * delayMaxUs + delayed;
   const healUs = masterDownMaxUs + advMaxUs + 2 * delayMaxUs + delayed;
-  const holderUs = settleUs + 2 * s.holder.latencyMaxUs + s.holder.reconcileUs;
+  const { latencyMaxUs: lat, reconcileUs: rec, holdOffUs: hold } = s.holder;
+  // 3·latency: a holder read already in flight (sampled before the fault), the read that sees
+  // the change, and the acquire it triggers.
+  const oneHolderUs = settleUs + 2 * hold + rec + 3 * lat;
+  // Without liveness a fenced master only moves once it has been fenced for H (the backstop).
+  const deadTakeoverUs = rec + 3 * lat + (s.holder.liveness === 'unknown' ? hold : 0);
+  const healHolderUs = settleUs + hold + rec + 3 * lat;
   const fastFailoverUs = skewMaxUs + delayMaxUs;
   return {
     advMaxUs,
@@ -124,7 +156,9 @@ export function scenarioBounds(s: Scenario): Bounds {
     preemptDelayMaxUs,
     settleUs,
     healUs,
-    holderUs,
+    oneHolderUs,
+    deadTakeoverUs,
+    healHolderUs,
     fastFailoverUs,
   };
 }
@@ -188,10 +222,14 @@ export function generateScenario(seed: number): Scenario {
   const holder: HolderConfig = {
     latencyMinUs,
     latencyMaxUs: latencyMinUs + rng.int(0, 1200) * MS,
-    reconcileUs: rng.int(5, 20) * 100 * MS,
+    reconcileUs: rng.int(10, 30) * 100 * MS,
+    holdOffUs: rng.int(5, 15) * SEC,
+    liveness: rng.chance(0.8) ? 'known' : 'unknown',
   };
+  const shape = rng.chance(0.4) ? 'split' : 'random';
   const scenario: Scenario = {
     seed,
+    shape,
     version,
     family,
     nodes,
@@ -201,11 +239,11 @@ export function generateScenario(seed: number): Scenario {
     durationUs: 0,
     actions: [],
   };
-  scenario.actions = timeline(rng, scenario);
+  scenario.actions = shape === 'split' ? splitTimeline(rng, scenario) : timeline(rng, scenario);
   const last = scenario.actions.reduce((m, a) => Math.max(m, a.at), 0);
   // Every run ends with a quiet tail long enough for every invariant to be checked at least once.
   const b = scenarioBounds(scenario);
-  scenario.durationUs = last + b.holderUs + 2 * SEC;
+  scenario.durationUs = last + Math.max(b.oneHolderUs, b.healHolderUs) + 2 * SEC;
   return scenario;
 }
 
@@ -299,6 +337,47 @@ function timeline(rng: Prng, s: Scenario): TimedAction[] {
     }
   }
   // Stable sort keeps generation order for equal times (a start before a fault at t = 0, ...).
+  return out.sort((x, y) => x.at - y.at);
+}
+
+/**
+ * Protocol 112 cut between the nodes (symmetric groups or one-way links) while the cloud API stays
+ * reachable: every side that loses its master elects one and claims the address. During the cut
+ * the holder may crash or freeze, sometimes coming back before the heal, sometimes after; a second
+ * cut may follow. Cuts last long enough (up to 3·H) for S1 to be judged inside them.
+ */
+function splitTimeline(rng: Prng, s: Scenario): TimedAction[] {
+  const n = s.nodes.length;
+  const out: TimedAction[] = [];
+  const add = (at: number, action: SimAction): void => {
+    out.push({ at, action });
+  };
+  const together = rng.chance(0.35);
+  for (let i = 0; i < n; i++) add(together ? 0 : rng.int(0, 3000) * MS, { kind: 'start', node: i });
+
+  const hold = s.holder.holdOffUs;
+  let t = rng.int(4000, 12_000) * MS;
+  const cuts = rng.chance(0.3) ? 2 : 1;
+  for (let c = 0; c < cuts; c++) {
+    const dur = rng.int(Math.round(hold / 2 / MS), Math.round((3 * hold) / MS) + 8000) * MS;
+    add(t, rng.chance(0.6) ? symmetric(rng, n) : asymmetric(rng, n));
+    if (rng.chance(0.7)) {
+      const tag = c + 1;
+      const hitAt = t + rng.int(0, Math.round((dur * 0.8) / MS)) * MS;
+      add(hitAt, { kind: 'hit-holder', fault: rng.chance(0.6) ? 'crash' : 'freeze', tag });
+      // Back before the heal, after it, or (crash only, 15%) never.
+      const r = rng.int(0, 99);
+      if (r < 85) add(hitAt + rng.int(300, Math.round((2 * hold) / MS)) * MS, { kind: 'end-hit', tag });
+    }
+    add(t + dur, { kind: 'heal' });
+    t += dur + rng.int(500, Math.round((2 * hold) / MS)) * MS;
+  }
+  // Sometimes a little noise on top, so the split rule also meets lossy adverts.
+  if (rng.chance(0.25)) {
+    const at = rng.int(1000, Math.round(t / MS)) * MS;
+    add(at, { kind: 'loss', prob: rng.pick([0.2, 0.5]) });
+    add(at + rng.int(300, 5000) * MS, { kind: 'loss', prob: 0 });
+  }
   return out.sort((x, y) => x.at - y.at);
 }
 

@@ -5,8 +5,12 @@
  * effects exactly as the daemon's InstanceRunner does (timers replace by name, a fired timer is
  * disarmed, adverts go to every peer), so the election logic under test is the shipped one.
  *
- * `step` can be swapped for a decorated one (test/sim/mutation.test.ts) to prove the invariants
- * catch real defects.
+ * Each node also runs the real holder policy (src/notify/holder-policy.ts), fed from its VRRP
+ * transitions and the adverts it accepts while MASTER; its actions become cloud API calls with
+ * latency against the simulated cloud (see `api`).
+ *
+ * `step` and `policyStep` can be swapped for decorated ones (test/sim/mutation.test.ts) to prove
+ * the invariants catch real defects.
  */
 import {
   createInstance,
@@ -17,11 +21,20 @@ import {
   type InstanceState,
   type TimerName,
 } from '../vrrp/instance.js';
+import {
+  createHolderPolicy,
+  stepHolderPolicy,
+  type HolderPolicyParams,
+  type HolderPolicyState,
+  type PolicyAction,
+  type PolicyEvent,
+} from '../notify/holder-policy.js';
 import { CloudHolder } from './cloud.js';
 import {
   Checker,
   ViolationError,
   type CheckCounts,
+  type InvariantName,
   type NodeView,
   type Violation,
   type WorldView,
@@ -39,6 +52,7 @@ import {
 import { TraceLog, type TraceLine } from './trace.js';
 
 export type StepFn = typeof realStep;
+export type PolicyStepFn = typeof stepHolderPolicy;
 
 export interface SimOptions {
   /** The reducer to drive; defaults to the real `step`. */
@@ -47,8 +61,13 @@ export interface SimOptions {
   traceAll?: boolean;
   /** Lines kept for a failure report; default 60. */
   traceTail?: number;
-  /** Masters re-claim the address when the holder drifts (default true). */
-  reconcile?: boolean;
+  /** The holder policy to drive; defaults to the real `stepHolderPolicy`. */
+  policyStep?: PolicyStepFn;
+  /**
+   * Holder-policy invariants (S1–S4 only) whose violations are recorded in
+   * `SimResult.tolerated` instead of ending the run: for sweeping while a known policy flaw is open.
+   */
+  tolerate?: readonly InvariantName[];
   /** Guard against a defective reducer that never lets time advance; default 2,000,000. */
   maxEvents?: number;
 }
@@ -57,6 +76,8 @@ export interface SimResult {
   scenario: Scenario;
   bounds: Bounds;
   violation: Violation | null;
+  /** First violation of each tolerated invariant (SimOptions.tolerate), in order. */
+  tolerated: Violation[];
   /** Events processed. */
   events: number;
   /** Virtual time reached, µs. */
@@ -80,7 +101,11 @@ type SimEvent =
   | { k: 'deliver'; to: number; from: number; advert: Advert; late: boolean }
   | { k: 'timer'; node: number; timer: TimerName; token: number; inc: number }
   | { k: 'claim'; node: number; issuedAt: number }
-  | { k: 'reconcile'; node: number; token: number }
+  /** The moment a holder read samples the cloud; the answer reaches the node at `doneAt`. */
+  | { k: 'read-sample'; node: number; inc: number; tenure: number; checkAlive: boolean; doneAt: number }
+  /** An API answer reaching the node's process (dropped if it died or its tenure ended). */
+  | { k: 'api-done'; node: number; inc: number; tenure: number; e: PolicyEvent }
+  | { k: 'policy-tick'; node: number; inc: number }
   | { k: 'end' };
 
 interface Armed {
@@ -100,13 +125,24 @@ class SimNode implements NodeView {
   inbox: { e: InstanceEvent; from: string }[] = [];
   trackerDelta = 0;
   trackerFault = false;
-  reconcileToken = 0;
+  /** The holder policy of the current process. */
+  p: HolderPolicyState;
+  /**
+   * Bumped on every MASTER entry and exit: the notify stage aborts a tenure's API calls when it
+   * ends, so an answer from an earlier tenure never reaches the policy as if it were current.
+   */
+  tenure = 0;
+  /** Policy events that reached a frozen process (API answers) and a tick that came due. */
+  policyInbox: PolicyEvent[] = [];
+  tickDue = false;
 
   constructor(
     readonly cfg: SimNodeConfig,
     readonly params: InstanceParams,
+    readonly policyParams: HolderPolicyParams,
   ) {
     this.s = createInstance(params);
+    this.p = createHolderPolicy(policyParams);
   }
 }
 
@@ -120,7 +156,9 @@ export class Simulator implements WorldView {
   private readonly checker: Checker;
   private readonly trace: TraceLog;
   private readonly stepFn: StepFn;
-  private readonly reconcile: boolean;
+  private readonly policyStepFn: PolicyStepFn;
+  /** hit-holder tag → the node it hit, for the matching end-hit. */
+  private readonly hits = new Map<number, { node: number; fault: 'crash' | 'freeze' }>();
   private readonly maxEvents: number;
   private now = 0;
   private events = 0;
@@ -130,7 +168,7 @@ export class Simulator implements WorldView {
     opts: SimOptions = {},
   ) {
     this.stepFn = opts.step ?? realStep;
-    this.reconcile = opts.reconcile ?? true;
+    this.policyStepFn = opts.policyStep ?? stepHolderPolicy;
     this.maxEvents = opts.maxEvents ?? 2_000_000;
     this.trace = new TraceLog(opts.traceAll ? 0 : (opts.traceTail ?? 60));
     // The run's random stream is separate from the one that generated the scenario.
@@ -139,19 +177,26 @@ export class Simulator implements WorldView {
     this.net = new Network(scenario.nodes.length, scenario.net);
     this.nodes = scenario.nodes.map(
       (cfg) =>
-        new SimNode(cfg, {
-          name: cfg.name,
-          version: scenario.version,
-          vrid: 51,
-          priority: cfg.priority,
-          advertIntervalCs: cfg.advertIntervalCs,
-          preempt: cfg.preempt,
-          preemptDelayUs: cfg.preemptDelayUs,
-          downTimerAdverts: cfg.downTimerAdverts,
-          primaryIp: cfg.ip,
-        }),
+        new SimNode(
+          cfg,
+          {
+            name: cfg.name,
+            version: scenario.version,
+            vrid: 51,
+            priority: cfg.priority,
+            advertIntervalCs: cfg.advertIntervalCs,
+            preempt: cfg.preempt,
+            preemptDelayUs: cfg.preemptDelayUs,
+            downTimerAdverts: cfg.downTimerAdverts,
+            primaryIp: cfg.ip,
+          },
+          {
+            reconcileIntervalUs: scenario.holder.reconcileUs,
+            holdOffUs: scenario.holder.holdOffUs,
+          },
+        ),
     );
-    this.checker = new Checker(scenario, this.bounds, this);
+    this.checker = new Checker(scenario, this.bounds, this, opts.tolerate);
   }
 
   get holder(): number | null {
@@ -191,6 +236,7 @@ export class Simulator implements WorldView {
       scenario: this.scenario,
       bounds: this.bounds,
       violation,
+      tolerated: [...this.checker.tolerated],
       events: this.events,
       endUs: this.now,
       trace: this.trace.entries(),
@@ -224,21 +270,55 @@ export class Simulator implements WorldView {
         this.dispatch(x, { type: 'timer', timer: ev.timer }, `timer ${ev.timer} fires`);
         return;
       }
-      case 'claim':
+      case 'claim': {
+        const before = this.cloud.holder;
         this.cloud.land({ node: ev.node, issuedAt: ev.issuedAt, landsAt: this.now });
+        const x = this.node(ev.node);
         this.trace.add(
           this.now,
-          `cloud: ${this.node(ev.node).cfg.name}'s claim (issued ${ms(ev.issuedAt)}) lands`,
+          `cloud: ${x.cfg.name}'s claim (issued ${ms(ev.issuedAt)}) lands${x.alive ? '' : ' (its node is dead)'}`,
         );
+        this.checker.landed(before, ev.node, this.now);
         return;
-      case 'reconcile': {
+      }
+      case 'read-sample': {
+        const h = this.cloud.holder;
         const x = this.node(ev.node);
-        if (!x.alive || x.frozen || ev.token !== x.reconcileToken || x.s.state !== 'MASTER') return;
-        if (this.cloud.holder !== x.cfg.id) {
-          this.trace.add(this.now, `${x.cfg.name} reconcile: holder drifted, claims again`);
-          this.claim(x);
+        const holder = h === null ? null : this.node(h).cfg.name;
+        // The platform only reports liveness when asked, and only for another node.
+        let alive: boolean | null = null;
+        if (ev.checkAlive && h !== null && h !== ev.node && this.scenario.holder.liveness === 'known') {
+          alive = this.node(h).alive;
         }
-        this.queue.push(this.now + this.scenario.holder.reconcileUs, ev);
+        this.trace.add(
+          this.now,
+          `cloud: ${x.cfg.name}'s holder read sees ${holder ?? 'nobody'}${alive === null ? '' : alive ? ' (running)' : ' (not running)'}`,
+        );
+        this.queue.push(ev.doneAt, {
+          k: 'api-done',
+          node: ev.node,
+          inc: ev.inc,
+          tenure: ev.tenure,
+          e: { type: 'holder-read', holder, self: x.cfg.name, alive },
+        });
+        return;
+      }
+      case 'api-done': {
+        const x = this.node(ev.node);
+        if (!x.alive || ev.inc !== x.inc) return;
+        if (ev.tenure !== x.tenure) {
+          this.trace.add(this.now, `${x.cfg.name} policy: ${ev.e.type} of an ended tenure dropped`);
+          return;
+        }
+        if (x.frozen) x.policyInbox.push(ev.e);
+        else this.policy(x, ev.e, policyWhat(ev.e));
+        return;
+      }
+      case 'policy-tick': {
+        const x = this.node(ev.node);
+        if (!x.alive || ev.inc !== x.inc) return;
+        if (x.frozen) x.tickDue = true;
+        else this.policy(x, { type: 'tick' }, 'tick');
         return;
       }
       case 'end':
@@ -276,13 +356,37 @@ export class Simulator implements WorldView {
         this.trace.add(this.now, `${x.cfg.name} FREEZE (SIGSTOP) in ${x.s.state}`);
         this.disturbAround(x.cfg.id);
         x.frozen = true;
-        x.reconcileToken++;
         this.checker.membershipChanged();
         return;
       }
       case 'resume':
         this.resume(this.node(a.node));
         return;
+      case 'hit-holder': {
+        const h = this.cloud.holder;
+        const x = h === null ? null : this.node(h);
+        if (!x || !x.alive || x.frozen) {
+          this.trace.add(
+            this.now,
+            `hit-holder ${a.fault}: holder ${x ? `${x.cfg.name} already down` : 'is nobody'}, nothing to hit`,
+          );
+          return;
+        }
+        this.hits.set(a.tag, { node: x.cfg.id, fault: a.fault });
+        this.trace.add(this.now, `hit-holder: the holder is ${x.cfg.name}`);
+        this.act(
+          a.fault === 'crash' ? { kind: 'crash', node: x.cfg.id } : { kind: 'freeze', node: x.cfg.id },
+        );
+        return;
+      }
+      case 'end-hit': {
+        const hit = this.hits.get(a.tag);
+        if (!hit) return;
+        this.act(
+          hit.fault === 'crash' ? { kind: 'restart', node: hit.node } : { kind: 'resume', node: hit.node },
+        );
+        return;
+      }
       case 'weights': {
         const x = this.node(a.node);
         x.trackerDelta = a.delta;
@@ -346,7 +450,10 @@ export class Simulator implements WorldView {
     x.inbox = [];
     x.alive = true;
     x.frozen = false;
-    x.reconcileToken++;
+    x.p = createHolderPolicy(x.policyParams);
+    x.tenure++;
+    x.policyInbox = [];
+    x.tickDue = false;
     this.checker.restarted(x.cfg.id);
     // Trackers are evaluated before the instance starts, as keepalived does at start-up.
     if (x.trackerDelta !== 0) this.dispatch(x, { type: 'weights', delta: x.trackerDelta }, 'initial weights');
@@ -360,8 +467,9 @@ export class Simulator implements WorldView {
     x.inc++;
     x.timers.clear();
     x.inbox = [];
-    x.reconcileToken++;
-    this.checker.membershipChanged();
+    x.policyInbox = [];
+    x.tickDue = false;
+    this.checker.killed(x.cfg.id, this.cloud.holder === x.cfg.id, this.now);
   }
 
   /**
@@ -403,7 +511,17 @@ export class Simulator implements WorldView {
       drain();
       fireTimers();
     }
-    if (x.alive && x.s.state === 'MASTER') this.startReconcile(x);
+    // Then the policy: API answers that waited in the socket, and a reconcile tick that came due.
+    const answers = x.policyInbox;
+    x.policyInbox = [];
+    for (const e of answers) {
+      if (!x.alive || x.frozen) break;
+      this.policy(x, e, `${policyWhat(e)} (queued)`);
+    }
+    if (x.tickDue && x.alive && !x.frozen) {
+      x.tickDue = false;
+      this.policy(x, { type: 'tick' }, 'tick (late)');
+    }
   }
 
   private deliver(ev: Extract<SimEvent, { k: 'deliver' }>): void {
@@ -427,6 +545,80 @@ export class Simulator implements WorldView {
     this.trace.add(this.now, `${x.cfg.name} [${before.state}] ${what}`);
     for (const fx of effects) this.apply(x, fx);
     this.checker.afterStep(x.cfg.id, e, before, state, effects, this.now);
+    // An advert a MASTER processed and stayed MASTER: protocol 112 from a peer works.
+    if (e.type === 'advert' && before.state === 'MASTER' && x.s.state === 'MASTER' && x.alive) {
+      this.policy(x, { type: 'peer-advert' }, 'peer-advert');
+    }
+  }
+
+  /** Feeds one event to the node's holder policy and carries out its actions. */
+  private policy(x: SimNode, e: PolicyEvent, what: string): void {
+    const before = x.p;
+    const { state, actions } = this.policyStepFn(before, e, this.now);
+    x.p = state;
+    if (actions.length > 0 || state.phase !== before.phase) {
+      this.trace.add(
+        this.now,
+        `${x.cfg.name} policy [${before.phase}] ${what}${state.phase !== before.phase ? ` -> ${state.phase}` : ''}`,
+      );
+    }
+    for (const a of actions) this.policyAction(x, a);
+  }
+
+  private policyAction(x: SimNode, a: PolicyAction): void {
+    switch (a.type) {
+      case 'acquire': {
+        this.trace.add(
+          this.now,
+          `${x.cfg.name} policy: acquire (${a.reason}${a.previousHolder ? `, from ${a.previousHolder}` : ''})`,
+        );
+        this.checker.acquireIssued(x.cfg.id, a.reason, this.now);
+        const { total, effectAt } = this.apiTiming();
+        this.queue.push(effectAt, { k: 'claim', node: x.cfg.id, issuedAt: this.now });
+        this.queue.push(total, {
+          k: 'api-done',
+          node: x.cfg.id,
+          inc: x.inc,
+          tenure: x.tenure,
+          e: { type: 'acquire-done', ok: true },
+        });
+        return;
+      }
+      case 'read-holder': {
+        const { total, effectAt } = this.apiTiming();
+        this.queue.push(effectAt, {
+          k: 'read-sample',
+          node: x.cfg.id,
+          inc: x.inc,
+          tenure: x.tenure,
+          checkAlive: a.checkAlive,
+          doneAt: total,
+        });
+        return;
+      }
+      case 'schedule':
+        this.queue.push(Math.max(a.at, this.now), { k: 'policy-tick', node: x.cfg.id, inc: x.inc });
+        return;
+      case 'fenced':
+        this.trace.add(
+          this.now,
+          `${x.cfg.name} policy: FENCED by ${a.holder} (own move ${ms(a.sinceOwnMoveUs)} ago)`,
+        );
+        return;
+      case 'unfenced':
+        this.trace.add(this.now, `${x.cfg.name} policy: unfenced (${a.reason})`);
+        return;
+    }
+  }
+
+  /**
+   * One API call's timing: it completes after a latency from the scenario's range, and its effect
+   * on the cloud (a claim landing, the holder being sampled) happens at a point inside that span.
+   */
+  private apiTiming(): { total: number; effectAt: number } {
+    const { latencyMinUs, latencyMaxUs } = this.scenario.holder;
+    const lat = this.rng.int(latencyMinUs, latencyMaxUs);
+    return { total: this.now + lat, effectAt: this.now + this.rng.int(0, lat) };
   }
 
   private apply(x: SimNode, fx: Effect): void {
@@ -452,9 +644,12 @@ export class Simulator implements WorldView {
           `${x.cfg.name} ${fx.from} -> ${fx.to} (${fx.reason}, prio ${fx.effectivePriority}${fx.peer ? `, peer ${fx.peer}` : ''})`,
         );
         if (fx.to === 'MASTER') {
-          this.claim(x);
-          this.startReconcile(x);
-        } else if (fx.from === 'MASTER') x.reconcileToken++;
+          x.tenure++;
+          this.policy(x, { type: 'became-master' }, 'became-master');
+        } else if (fx.from === 'MASTER') {
+          x.tenure++;
+          this.policy(x, { type: 'left-master' }, 'left-master');
+        }
         return;
     }
   }
@@ -486,18 +681,6 @@ export class Simulator implements WorldView {
     );
   }
 
-  private claim(x: SimNode): void {
-    const { latencyMinUs, latencyMaxUs } = this.scenario.holder;
-    const lat = this.rng.int(latencyMinUs, latencyMaxUs);
-    this.queue.push(this.now + lat, { k: 'claim', node: x.cfg.id, issuedAt: this.now });
-  }
-
-  private startReconcile(x: SimNode): void {
-    const token = ++x.reconcileToken;
-    if (!this.reconcile) return;
-    this.queue.push(this.now + this.scenario.holder.reconcileUs, { k: 'reconcile', node: x.cfg.id, token });
-  }
-
   /** A fault at x can change what x and everyone linked to it (either way) sees. */
   private disturbAround(x: number): void {
     const affected = [x];
@@ -516,6 +699,17 @@ export class Simulator implements WorldView {
 
 function ms(us: number): string {
   return `${(us / 1000).toFixed(3)}ms`;
+}
+
+function policyWhat(e: PolicyEvent): string {
+  switch (e.type) {
+    case 'acquire-done':
+      return `acquire done (${e.ok ? 'ok' : 'failed'})`;
+    case 'holder-read':
+      return `holder read: ${e.holder ?? 'nobody'}${e.alive === null ? '' : e.alive ? ' running' : ' not running'}`;
+    default:
+      return e.type;
+  }
 }
 
 function describe(e: InstanceEvent): string {

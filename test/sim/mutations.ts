@@ -1,11 +1,12 @@
 /**
- * Deliberate defects, each a decorator around the real `step`: src/ is never edited, the defect
- * lives only in the function the simulator is handed. Each one breaks one VRRP rule the way a
+ * Deliberate defects, each a decorator around the real `step` or `stepHolderPolicy`: src/ is never
+ * edited, the defect lives only in the function the simulator is handed. Each one breaks one VRRP rule the way a
  * plausible bug would.
  */
 import { compareTieBreakIp, step, type InstanceState, type StepResult } from '../../src/vrrp/instance.js';
 import { skewTimeUs } from '../../src/vrrp/timing.js';
-import type { StepFn } from '../../src/sim/simulator.js';
+import { stepHolderPolicy } from '../../src/notify/holder-policy.js';
+import type { PolicyStepFn, StepFn } from '../../src/sim/simulator.js';
 
 /** Master_Down without Skew_Time: every backup's timer is armed Skew_Time too early. */
 export const ignoreSkew: StepFn = (s, e, now) => {
@@ -51,3 +52,21 @@ export const neverPreempt: StepFn = (s, e, now) => {
 /** Tracker results lost: weights never change the effective priority. */
 export const dropWeights: StepFn = (s, e, now) =>
   e.type === 'weights' ? { state: s, effects: [] } : step(s, e, now);
+
+// ---------------------------------------------------------------------------------------------
+// Holder-policy defects, each a decorator around the real `stepHolderPolicy`.
+
+/**
+ * Never fence: contention is treated as drift, so a master that finds a competitor holding within
+ * the hold-off of its own move takes the address back at once (naive notify scripts do this).
+ */
+export const neverFence: PolicyStepFn = (s, e, now) => {
+  const r = stepHolderPolicy(s, e, now);
+  if (!r.actions.some((a) => a.type === 'fenced')) return r;
+  // The same read, seen by a policy that believes its own last move is long past.
+  return stepHolderPolicy({ ...s, lastMoveAt: null }, e, now);
+};
+
+/** The platform's "holder is not running" is ignored: a dead holder looks alive. */
+export const ignoreDeadHolder: PolicyStepFn = (s, e, now) =>
+  stepHolderPolicy(s, e.type === 'holder-read' && e.alive === false ? { ...e, alive: true } : e, now);
