@@ -161,6 +161,17 @@ export class GarpProvider implements Provider {
     }
   }
 
+  /**
+   * A lower-priority master showed up (one that was frozen, say): announce again so neighbours
+   * that followed its stale announcements come back, as keepalived's garp_lower_prio_repeat does.
+   * The addresses are not touched; the schedule (burst, delayed burst, refresh) restarts.
+   */
+  reannounce(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (this.options.announce && this.prepared) this.announcer.start();
+    return Promise.resolve();
+  }
+
   release(signal: AbortSignal): Promise<void> {
     this.stopAnnouncing();
     signal.throwIfAborted();

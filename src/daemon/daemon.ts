@@ -194,7 +194,7 @@ export class Daemon {
     });
     await stage.prepare();
     runner.onTransition((t) => void stage.transition(t.from, t.to, t.priority));
-    runner.onAdvertWhileMaster(() => stage.peerAdvert());
+    runner.onAdvertWhileMaster((lower) => stage.peerAdvert(lower));
     if (this.opts.onTransition) runner.onTransition(this.opts.onTransition);
     const policy: AdvertPolicy = {
       version: spec.version,

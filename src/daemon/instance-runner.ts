@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { InstanceSpec } from '../config/model.js';
 import { encodeAdvert, type Advert } from '../vrrp/advert.js';
 import {
+  compareTieBreakIp,
   createInstance,
   effectivePriority,
   step,
@@ -39,7 +40,7 @@ export class InstanceRunner {
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   private readonly pendingSends = new Set<Promise<void>>();
   private readonly listeners: TransitionListener[] = [];
-  private readonly masterAdvertListeners: Array<() => void> = [];
+  private readonly masterAdvertListeners: Array<(fromLowerMaster: boolean) => void> = [];
   private readonly destinations: string[];
   /** The advert body that only changes with priority: addresses and auth are fixed per spec. */
   private readonly advertTemplate: Omit<Advert, 'priority'>;
@@ -97,8 +98,11 @@ export class InstanceRunner {
     this.listeners.push(l);
   }
 
-  /** Called when a peer's advert was accepted while this node stays MASTER (fencing evidence). */
-  onAdvertWhileMaster(l: () => void): void {
+  /**
+   * Called when a peer's advert was accepted while this node stays MASTER: evidence for a fenced
+   * node, and when the peer is a lower-priority master, a reason to announce again.
+   */
+  onAdvertWhileMaster(l: (fromLowerMaster: boolean) => void): void {
     this.masterAdvertListeners.push(l);
   }
 
@@ -114,8 +118,17 @@ export class InstanceRunner {
 
   /** An advert that passed the codec and the instance policy checks. */
   receiveAdvert(src: string, priority: number, intervalCs: number): void {
+    const wasMaster = this.state.state === 'MASTER';
+    const ours = effectivePriority(this.state);
     this.dispatch({ type: 'advert', src, priority, intervalCs });
-    if (this.state.state === 'MASTER') for (const l of this.masterAdvertListeners) l();
+    if (this.state.state !== 'MASTER') return;
+    // Still MASTER after a peer's advert: the peer lost the RFC comparison (lower priority, or
+    // equal with a lower address). Priority 0 is a peer leaving, not a competing master.
+    const lowerMaster =
+      wasMaster &&
+      priority > 0 &&
+      (priority < ours || (priority === ours && compareTieBreakIp(src, this.sourceIp) < 0));
+    for (const l of this.masterAdvertListeners) l(lowerMaster);
   }
 
   setWeights(delta: number): void {

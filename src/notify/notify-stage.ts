@@ -133,9 +133,20 @@ export class NotifyStage {
     return this.queue;
   }
 
-  /** A VRRP advert from a peer was accepted while this node is MASTER (evidence for a fenced node). */
-  peerAdvert(): void {
-    for (const s of this.slots) void this.dispatch(s, { type: 'peer-advert' }, this.current?.signal);
+  /**
+   * A VRRP advert from a peer was accepted while this node is MASTER: evidence for a fenced node,
+   * and when it came from a lower-priority master, providers that announce do so again.
+   */
+  peerAdvert(fromLowerMaster: boolean): void {
+    const signal = this.current?.signal;
+    for (const s of this.slots) {
+      void this.dispatch(s, { type: 'peer-advert' }, signal);
+      if (fromLowerMaster && signal && s.provider.reannounce) {
+        void this.call(s, 'reannounce', (sig) => s.provider.reannounce!(sig), signal, false).catch(
+          () => undefined,
+        );
+      }
+    }
   }
 
   /** Stop reconciling and wait (bounded by the caller) for the queued actions. */

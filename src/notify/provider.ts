@@ -33,6 +33,12 @@ export interface Provider {
    * null = cannot tell.
    */
   holderAlive?(holder: HolderId, signal: AbortSignal): Promise<boolean | null>;
+  /**
+   * Optional: say again, cheaply, that this node holds the address (GARP/NA). Called when a MASTER
+   * hears a lower-priority master, e.g. one that was frozen and still has stale neighbour caches
+   * pointing at it (keepalived's garp_lower_prio_repeat). Never called for cloud mutations.
+   */
+  reannounce?(signal: AbortSignal): Promise<void>;
   /** Optional: release sockets and timers at shutdown. */
   close?(): void;
 }
