@@ -3,7 +3,7 @@
  * in network namespaces this script creates and removes (needs root). Prints a markdown report
  * and writes it, with every trial as JSON, to bench-results/.
  *
- *   npm run bench                     full run: 20 trials per cell, 20 s footprint windows
+ *   npm run bench                     full run: 20 trials per cell, 15 s footprint windows
  *   npm run bench -- --trials 30      more trials
  *   npm run bench -- --quick          one trial per cell, 2 s windows (what CI runs)
  *   npm run bench -- --only footprint (or detection) to run one part
@@ -60,7 +60,7 @@ function parse(argv: string[]): Args {
   const trials = values.trials === undefined ? (quick ? 1 : 20) : Number(values.trials);
   if (!Number.isInteger(trials) || trials < 1)
     throw new Error(`--trials must be a whole number ≥ 1, got "${values.trials}"`);
-  const windowSec = values.window === undefined ? (quick ? 2 : 20) : Number(values.window);
+  const windowSec = values.window === undefined ? (quick ? 2 : 15) : Number(values.window);
   if (!(windowSec > 0)) throw new Error(`--window must be a number of seconds > 0, got "${values.window}"`);
   const only = values.only;
   if (only !== undefined && only !== 'detection' && only !== 'footprint')

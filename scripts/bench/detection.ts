@@ -111,8 +111,8 @@ function start(env: BenchLab, pair: Pair, me: number): Promise<BenchDaemon> {
 }
 
 const masterDownMs = (c: DetectionConfig): number => formulaSeconds(c, PRIORITY, 'hard') * 1000;
-/** Long enough for the backup to have heard the master at least twice. */
-const settleMs = (c: DetectionConfig): number => Math.max(2200 * c.advertInt, 250);
+/** Long enough for the backup to have heard the master again; the other pair's trial adds more. */
+const settleMs = (c: DetectionConfig): number => Math.max(1200 * c.advertInt, 150);
 
 async function startPair(env: BenchLab, pair: Pair): Promise<void> {
   // The first node elects itself after Master_Down; the second then hears it and stays backup.
