@@ -1,7 +1,8 @@
 /**
- * The notify stage's future, reduced to what split-brain rules need: one floating address, and
- * whoever's claim landed last holds it. A claim is an API call that takes effect after a latency,
- * even if the caller has died or stepped down meanwhile, as a real cloud API call does.
+ * The cloud, reduced to what split-brain rules need: one floating address, and whoever's claim
+ * landed last holds it. A claim is an API call that takes effect after a latency, even if the
+ * caller has died or stepped down meanwhile, as a real cloud API call does. The holder policy's
+ * reads and liveness answers are served by the simulator from this state.
  */
 export interface Claim {
   node: number;
