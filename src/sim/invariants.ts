@@ -731,7 +731,10 @@ export class Checker {
 
   private states(ids: readonly number[]): string {
     return ids
-      .map((j) => `${this.cfg(j).name}=${this.node(j).s.state}/${this.node(j).s.effectivePriority}`)
+      .map((j) => {
+        const v = this.node(j);
+        return `${v.cfg.name}=${v.alive ? `${v.frozen ? 'FROZEN/' : ''}${v.s.state}/${v.s.effectivePriority}` : 'DOWN'}`;
+      })
       .join(' ');
   }
 
