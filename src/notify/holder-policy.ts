@@ -17,12 +17,17 @@
  *       at once, so a real failure of the holder is still taken over promptly;
  *     - a VRRP advert from a peer was accepted since we fenced (protocol 112 works again and VRRP
  *       still says we are master), and our last move is older than H;
- *     - the platform cannot tell whether X is alive and we have been fenced for H (a backstop:
- *       at worst one move per hold-off window per node).
+ *     - it has been fenced for H and its own last move is older than H. This backstop exists
+ *       because a winner cannot tell a lasting split from a silent BACKUP that kept the address
+ *       (an election duel whose loser's call landed last): without it that address would stay on
+ *       a backup for ever. The notify stage also releases on leaving MASTER, so providers that can
+ *       give the address back end the duel at once (holder null).
+ *  4. Every read of another holder asks the platform whether it is alive, so a dead holder is
+ *     taken over on the first read, fenced or not.
  *
- * With liveness known, every split brain ends with exactly one holder after at most one move per
- * node per hold-off window; the holder is the last mover, or the VRRP winner when only one side
- * hears the other. `holder()` seeing ourselves always ends a fence.
+ * Outcome: a split in which one side hears the other, or one side dies, ends with exactly one
+ * holder (the VRRP winner, or the survivor). A lasting total cut between two live masters costs at
+ * most one move per node per hold-off window, each logged as a suspected split brain.
  */
 
 export interface HolderPolicyParams {
@@ -63,7 +68,7 @@ export type AcquireReason =
 
 export type PolicyAction =
   | { type: 'acquire'; reason: AcquireReason; previousHolder?: string }
-  | { type: 'read-holder'; checkAlive: boolean }
+  | { type: 'read-holder' }
   | { type: 'schedule'; at: number }
   | { type: 'fenced'; holder: string; sinceOwnMoveUs: number }
   | { type: 'unfenced'; reason: string };
@@ -121,13 +126,13 @@ export function stepHolderPolicy(
       if (!e.ok) return scheduleTick({ phase: 'holding' });
       // Read back right away: the provider may have succeeded against a stale view, and a
       // competitor may already have moved it again.
-      out.push({ type: 'read-holder', checkAlive: false });
+      out.push({ type: 'read-holder' });
       return next({ phase: 'holding', lastMoveAt: now, reading: true, reconcileAt: null });
 
     case 'tick':
       if ((s.phase !== 'holding' && s.phase !== 'fenced') || s.reading) return next({});
       if (s.reconcileAt !== null && now < s.reconcileAt) return next({});
-      out.push({ type: 'read-holder', checkAlive: s.phase === 'fenced' });
+      out.push({ type: 'read-holder' });
       return next({ reading: true, reconcileAt: null });
 
     case 'holder-read-failed':
@@ -164,7 +169,7 @@ export function stepHolderPolicy(
       if (e.alive === false) return acquire('holder-dead', e.holder);
       if (s.peerHeardSinceFence && windowOpen) return acquire('vrrp-peer-heard', e.holder);
       const fencedFor = s.fencedAt === null ? 0 : now - s.fencedAt;
-      if (e.alive === null && fencedFor >= s.params.holdOffUs && windowOpen) {
+      if (fencedFor >= s.params.holdOffUs && windowOpen) {
         return acquire('hold-off-expired', e.holder);
       }
       return scheduleTick({ fencedBy: e.holder });

@@ -231,7 +231,7 @@ export class NotifyStage {
         let alive: boolean | null = null;
         try {
           holder = await this.call(s, 'holder', (sig) => s.provider.holder(sig), tenure, true);
-          if (a.checkAlive && holder !== null && holder !== s.provider.selfId && s.provider.holderAlive) {
+          if (holder !== null && holder !== s.provider.selfId && s.provider.holderAlive) {
             const h = holder;
             alive = await this.call(s, 'holderAlive', (sig) => s.provider.holderAlive!(h, sig), tenure, true);
           }

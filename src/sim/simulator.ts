@@ -102,7 +102,7 @@ type SimEvent =
   | { k: 'timer'; node: number; timer: TimerName; token: number; inc: number }
   | { k: 'claim'; node: number; issuedAt: number }
   /** The moment a holder read samples the cloud; the answer reaches the node at `doneAt`. */
-  | { k: 'read-sample'; node: number; inc: number; tenure: number; checkAlive: boolean; doneAt: number }
+  | { k: 'read-sample'; node: number; inc: number; tenure: number; doneAt: number }
   /** An API answer reaching the node's process (dropped if it died or its tenure ended). */
   | { k: 'api-done'; node: number; inc: number; tenure: number; e: PolicyEvent }
   | { k: 'policy-tick'; node: number; inc: number }
@@ -287,7 +287,7 @@ export class Simulator implements WorldView {
         const holder = h === null ? null : this.node(h).cfg.name;
         // The platform only reports liveness when asked, and only for another node.
         let alive: boolean | null = null;
-        if (ev.checkAlive && h !== null && h !== ev.node && this.scenario.holder.liveness === 'known') {
+        if (h !== null && h !== ev.node && this.scenario.holder.liveness === 'known') {
           alive = this.node(h).alive;
         }
         this.trace.add(
@@ -591,7 +591,6 @@ export class Simulator implements WorldView {
           node: x.cfg.id,
           inc: x.inc,
           tenure: x.tenure,
-          checkAlive: a.checkAlive,
           doneAt: total,
         });
         return;

@@ -79,16 +79,45 @@ function fenced(): HolderPolicyState {
   ]).state;
 }
 
-test('rule 3: a fenced master with a live holder and no evidence never moves again', () => {
+test('rule 3: a fenced master facing a live holder moves at most once per hold-off window', () => {
   const events: Array<[number, PolicyEvent]> = [];
-  for (let t = 21; t < 3600; t += 10) events.push([t, { type: 'tick' }], [t, read('peer', true)]);
+  for (let t = 21; t < 60; t += 10) events.push([t, { type: 'tick' }], [t, read('peer', true)]);
   const r = run(events, fenced());
-  assert.equal(
-    r.actions.filter(([, a]) => a.type === 'acquire').length,
-    0,
-    'no move while the live competitor holds',
+  assert.equal(r.actions.filter(([, a]) => a.type === 'acquire').length, 0, 'no move within H of fencing');
+  const later = run(
+    [
+      [71, { type: 'tick' }],
+      [71, read('peer', true)],
+    ],
+    r.state,
   );
-  assert.equal(r.state.phase, 'fenced');
+  assert.equal(later.kinds.at(-1), '71:acquire(hold-off-expired)');
+});
+
+test('rule 4: a dead holder found while holding is taken over on that read, not one fence later', () => {
+  const r = run([
+    [0, { type: 'became-master' }],
+    [1, { type: 'acquire-done', ok: true }],
+    [1, read('me')],
+    [11, { type: 'tick' }],
+    [11, read('peer', false)],
+  ]);
+  assert.equal(r.kinds.at(-1), '11:acquire(holder-dead)');
+});
+
+test('election duel: the loser kept the address as a silent backup; the fenced winner takes it after H', () => {
+  // The winner moved at 1, the loser's call landed at 2; the loser is BACKUP and never speaks.
+  const events: Array<[number, PolicyEvent]> = [
+    [0, { type: 'became-master' }],
+    [1, { type: 'acquire-done', ok: true }],
+    [1, read('loser')],
+  ];
+  for (let t = 11; t <= 71; t += 10) events.push([t, { type: 'tick' }], [t, read('loser', true)]);
+  const r = run(events);
+  assert.deepEqual(
+    r.kinds.filter((k) => k.includes('acquire')),
+    ['0:acquire(became-master)', '61:acquire(hold-off-expired)'],
+  );
 });
 
 test('rule 3: a fenced master takes over at once when the platform says the holder died', () => {
@@ -206,10 +235,10 @@ test('a failed acquire keeps the node master and retries through the next reconc
 });
 
 /**
- * Two masters (protocol 112 cut both ways), one shared address, liveness known: whatever the
- * timing, it ends with exactly one holder and each node moves at most once per hold-off window.
+ * Two masters (protocol 112 cut both ways), one shared address, both alive: whatever the timing,
+ * each node moves at most once per hold-off window (the budget that bounds a lasting split).
  */
-test('split brain between two policies over one simulated holder ends with one holder', () => {
+test('split brain between two policies over one simulated holder keeps the move budget', () => {
   for (let offset = 0; offset <= 200; offset += 7) {
     let holder: string | null = 'A';
     const nodes = { A: createHolderPolicy(params), B: createHolderPolicy(params) };
@@ -233,14 +262,12 @@ test('split brain between two policies over one simulated holder ends with one h
       feed('A', { type: 'tick' }, t);
       feed('B', { type: 'tick' }, t + 0.5);
     }
-    const phases = [nodes.A.phase, nodes.B.phase].sort();
-    assert.deepEqual(phases, ['fenced', 'holding'], `offset ${offset}: ${JSON.stringify(moves)}`);
     for (const n of ['A', 'B'] as const) {
       const ms = moves[n];
-      for (let i = 1; i < ms.length; i++) {
+      for (let i = 2; i < ms.length; i++) {
         assert.ok(ms[i]! - ms[i - 1]! >= 60 - 1e-9, `offset ${offset}: ${n} moved at ${ms.join(', ')}`);
       }
+      assert.ok(ms.length <= 2 + 1200 / 60, `offset ${offset}: ${n} moved ${ms.length} times`);
     }
-    assert.ok(moves.A.length + moves.B.length <= 3, `offset ${offset}: ${JSON.stringify(moves)}`);
   }
 });
