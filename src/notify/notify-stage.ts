@@ -247,11 +247,20 @@ export class NotifyStage {
       }
       case 'schedule': {
         if (s.tick) clearTimeout(s.tick);
-        const delayMs = Math.max(0, Math.ceil((a.at - this.o.clock.nowUs()) / 1000));
-        s.tick = setTimeout(() => {
+        // Node's millisecond timers can fire a little before the µs deadline, and the policy
+        // ignores early ticks: re-arm for the remainder instead of losing the tick.
+        const fire = (): void => {
           s.tick = null;
-          if (!tenure.aborted && !this.closed) void this.dispatch(s, { type: 'tick' }, signal);
-        }, delayMs);
+          if (tenure.aborted || this.closed) return;
+          const remainingUs = a.at - this.o.clock.nowUs();
+          if (remainingUs > 0) {
+            s.tick = setTimeout(fire, Math.ceil(remainingUs / 1000));
+            s.tick.unref();
+            return;
+          }
+          void this.dispatch(s, { type: 'tick' }, signal);
+        };
+        s.tick = setTimeout(fire, Math.max(0, Math.ceil((a.at - this.o.clock.nowUs()) / 1000)));
         s.tick.unref();
         return;
       }
