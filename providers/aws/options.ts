@@ -125,7 +125,7 @@ const eipSchema = z
       )
       .min(1, 'list at least one { allocation_id, private_ip }')
       .optional(),
-    detach_on_release: z.boolean().default(false),
+    detach_on_release: z.boolean().default(true),
   })
   .superRefine((o, ctx) => {
     if ((o.allocation_id === undefined) === (o.eips === undefined)) {
@@ -152,7 +152,7 @@ const secondarySchema = z.strictObject({
     .min(1, 'list at least one address, or leave addresses out to use the instance VIPs')
     .optional(),
   manage_os_address: z.boolean().default(true),
-  unassign_on_release: z.boolean().default(false),
+  unassign_on_release: z.boolean().default(true),
 });
 
 const routeSchema = z
