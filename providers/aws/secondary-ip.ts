@@ -97,14 +97,34 @@ export class SecondaryIpMechanism implements Mechanism {
     const holders = await this.holders(signal);
     const ours = this.addresses.filter((a) => holders.get(a) === eni);
     if (ours.length === 0) return;
+    try {
+      await this.unassign(ours, signal);
+    } catch (err) {
+      if (!notAssigned(err)) throw err;
+      // A peer took some of them between our (possibly stale) read and this call, and EC2 refuses
+      // the whole list: give back one by one whatever is still ours; the peer's stay where they are.
+      for (const a of ours) {
+        try {
+          await this.unassign([a], signal);
+        } catch (e) {
+          if (!notAssigned(e)) throw e;
+        }
+      }
+    }
+  }
+
+  /** Only ever from our own ENI, so it cannot take an address away from a peer. */
+  private async unassign(addresses: string[], signal: AbortSignal): Promise<void> {
+    const eni = this.env.identity.eniId;
     await this.env.api.call(
       'UnassignPrivateIpAddresses',
-      `${this.env.label}: unassign ${ours.join(', ')} from ${eni}`,
+      `${this.env.label}: unassign ${addresses.join(', ')} from ${eni}`,
       signal,
       (c, abortSignal) =>
-        c.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: eni, PrivateIpAddresses: ours }), {
-          abortSignal,
-        }),
+        c.send(
+          new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: eni, PrivateIpAddresses: addresses }),
+          { abortSignal },
+        ),
     );
   }
 
@@ -129,6 +149,15 @@ export class SecondaryIpMechanism implements Mechanism {
     for (const ni of out.NetworkInterfaces ?? []) addHeld(map, ni, this.addresses);
     return map;
   }
+}
+
+/** EC2's answer when an address to unassign is no longer on the ENI (a peer has it now). */
+function notAssigned(err: unknown): boolean {
+  return (
+    err instanceof AwsProviderError &&
+    err.code === 'InvalidParameterValue' &&
+    /not assigned to interface/.test(err.message)
+  );
 }
 
 function addHeld(map: Map<string, string>, ni: NetworkInterface, wanted: readonly string[]): void {

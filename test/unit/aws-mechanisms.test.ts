@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { AssignPrivateIpAddressesCommand, AssociateAddressCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { Ec2Emulator } from '../emulators/ec2/index.js';
 import {
   DEST,
   EIP,
@@ -20,7 +22,45 @@ import {
   withRig,
 } from './aws-fixtures.js';
 
-void test('eip: takes the Elastic IP over from the peer ENI with AllowReassociation, reads it back, releases only when told', async () => {
+/** The peer (instance B) taking the address over through the API, as its own provider would. */
+async function peerTakesOver(emu: Ec2Emulator, send: (c: EC2Client) => Promise<unknown>): Promise<void> {
+  const c = new EC2Client({
+    endpoint: emu.endpoint,
+    region: emu.region,
+    credentials: { accessKeyId: 'AKIDPEERB', secretAccessKey: 'not-checked' },
+    maxAttempts: 1,
+  });
+  try {
+    await send(c);
+  } finally {
+    c.destroy();
+  }
+}
+
+const peerAssociates = (emu: Ec2Emulator) =>
+  peerTakesOver(emu, (c) =>
+    c.send(
+      new AssociateAddressCommand({
+        AllocationId: EIP,
+        NetworkInterfaceId: ENI_B,
+        PrivateIpAddress: '10.0.1.11',
+        AllowReassociation: true,
+      }),
+    ),
+  );
+
+const peerAssigns = (emu: Ec2Emulator, addresses: string[]) =>
+  peerTakesOver(emu, (c) =>
+    c.send(
+      new AssignPrivateIpAddressesCommand({
+        NetworkInterfaceId: ENI_B,
+        PrivateIpAddresses: addresses,
+        AllowReassignment: true,
+      }),
+    ),
+  );
+
+void test('eip: takes the Elastic IP over from the peer ENI with AllowReassociation, reads it back, releases when detach_on_release is set', async () => {
   await withRig(
     { options: { mechanism: 'eip', allocation_id: EIP, private_ip: '10.0.1.10', detach_on_release: true } },
     async ({ emu, provider }) => {
@@ -52,7 +92,7 @@ void test('eip: takes the Elastic IP over from the peer ENI with AllowReassociat
   );
 });
 
-void test('eip: several addresses go in parallel; holder is ours only when every one is; release without detach_on_release touches nothing', async () => {
+void test('eip: several addresses go in parallel; holder is ours only when every one is; release with detach_on_release: false touches nothing', async () => {
   await withRig(
     {
       options: {
@@ -61,6 +101,7 @@ void test('eip: several addresses go in parallel; holder is ours only when every
           { allocation_id: EIP, private_ip: '10.0.1.10' },
           { allocation_id: EIP2, private_ip: '10.0.1.20' },
         ],
+        detach_on_release: false,
       },
     },
     async ({ emu, provider }) => {
@@ -104,9 +145,9 @@ void test('eip: an address on our ENI but another private IP is not ours (the re
   );
 });
 
-void test('secondary-ip: one AssignPrivateIpAddresses with AllowReassignment moves the VIPs from the peer; the OS side is the garp provider without announcements', async () => {
+void test('secondary-ip: one AssignPrivateIpAddresses with AllowReassignment moves the VIPs from the peer; the OS side is the garp provider without announcements; unassign_on_release: false leaves EC2 alone', async () => {
   await withRig(
-    { options: { mechanism: 'secondary-ip', addresses: [VIP, VIP2] } },
+    { options: { mechanism: 'secondary-ip', addresses: [VIP, VIP2], unassign_on_release: false } },
     async ({ emu, provider, os }) => {
       assert.deepEqual(provider.permissions, [
         'ec2:AssignPrivateIpAddresses',
@@ -261,6 +302,126 @@ void test('secondary-ip: by default the OS side is the real garp provider (its p
         emu.calls.count('DescribeNetworkInterfaces', { ok: true }),
         1,
         'EC2 side was prepared first',
+      );
+    },
+  );
+});
+
+void test('eip: by default release gives the Elastic IP back, by the association id we hold, so the winner reads no holder', async () => {
+  await withRig(
+    { options: { mechanism: 'eip', allocation_id: EIP, private_ip: '10.0.1.10' } },
+    async ({ emu, provider }) => {
+      assert.ok(provider.permissions.includes('ec2:DisassociateAddress'));
+      await provider.acquire(never());
+      const ours = emu.state.addresses.get(EIP)!.association!;
+      assert.equal(ours.networkInterfaceId, ENI_A);
+      emu.calls.clear();
+      await provider.release(never());
+      assert.deepEqual(actions(emu), ['DescribeAddresses', 'DisassociateAddress']);
+      assert.equal(emu.calls.of('DisassociateAddress')[0]!.params.AssociationId, ours.associationId);
+      assert.equal(emu.state.addresses.get(EIP)?.association, null);
+      assert.equal(await provider.holder(never()), null);
+    },
+  );
+});
+
+void test('eip: a default release after the peer took the Elastic IP over leaves the peer association intact, even when our read is stale', async () => {
+  await withRig(
+    { options: { mechanism: 'eip', allocation_id: EIP, private_ip: '10.0.1.10' } },
+    async ({ emu, provider }) => {
+      await provider.acquire(never());
+      const ours = emu.state.addresses.get(EIP)!.association!.associationId;
+      // The peer's call landed after ours and we see it: nothing to give back.
+      await peerAssociates(emu);
+      const peers = emu.state.addresses.get(EIP)!.association!;
+      assert.equal(peers.networkInterfaceId, ENI_B);
+      assert.notEqual(peers.associationId, ours);
+      emu.calls.clear();
+      await provider.release(never());
+      assert.deepEqual(actions(emu), ['DescribeAddresses'], 'no mutating call');
+      assert.deepEqual(emu.state.addresses.get(EIP)?.association, peers);
+
+      // Again, but DescribeAddresses still shows our old association when we release: the
+      // disassociation names that old id, finds nothing, and the peer keeps the address.
+      await provider.acquire(never());
+      const ours2 = emu.state.addresses.get(EIP)!.association!.associationId;
+      emu.setKnobs({ consistencyDelayMs: 60_000 });
+      await peerAssociates(emu);
+      const peers2 = emu.state.addresses.get(EIP)!.association!;
+      assert.equal(peers2.networkInterfaceId, ENI_B);
+      emu.calls.clear();
+      await provider.release(never());
+      assert.deepEqual(actions(emu), ['DescribeAddresses', 'DisassociateAddress']);
+      assert.equal(emu.calls.of('DisassociateAddress')[0]!.params.AssociationId, ours2);
+      assert.equal(emu.calls.count('DisassociateAddress', { errorCode: 'InvalidAssociationID.NotFound' }), 1);
+      assert.deepEqual(emu.state.addresses.get(EIP)?.association, peers2);
+    },
+  );
+});
+
+void test('secondary-ip: by default release unassigns the addresses from our ENI, so the winner reads no holder', async () => {
+  await withRig(
+    { options: { mechanism: 'secondary-ip', addresses: [VIP, VIP2] } },
+    async ({ emu, provider, os }) => {
+      assert.ok(provider.permissions.includes('ec2:UnassignPrivateIpAddresses'));
+      await provider.acquire(never());
+      emu.calls.clear();
+      await provider.release(never());
+      assert.deepEqual(os[0]!.calls, ['prepare', 'acquire', 'release']);
+      assert.deepEqual(actions(emu), ['DescribeNetworkInterfaces', 'UnassignPrivateIpAddresses']);
+      const un = emu.calls.of('UnassignPrivateIpAddresses')[0]!.params;
+      assert.equal(un.NetworkInterfaceId, ENI_A);
+      assert.deepEqual([un['PrivateIpAddress.1'], un['PrivateIpAddress.2']], [VIP, VIP2]);
+      assert.deepEqual(
+        emu.state.networkInterfaces.get(ENI_A)!.privateIps.map((p) => p.address),
+        ['10.0.1.10'],
+      );
+      assert.deepEqual(
+        emu.state.networkInterfaces.get(ENI_B)!.privateIps.map((p) => p.address),
+        ['10.0.1.11'],
+      );
+      assert.equal(await provider.holder(never()), null);
+    },
+  );
+});
+
+void test('secondary-ip: a default release after the peer took the addresses over leaves them on the peer ENI', async () => {
+  await withRig(
+    { options: { mechanism: 'secondary-ip', addresses: [VIP, VIP2] } },
+    async ({ emu, provider }) => {
+      const onB = () => emu.state.networkInterfaces.get(ENI_B)!.privateIps.map((p) => p.address);
+      await provider.acquire(never());
+      await peerAssigns(emu, [VIP, VIP2]);
+      assert.deepEqual(onB(), ['10.0.1.11', VIP, VIP2]);
+      emu.calls.clear();
+      await provider.release(never());
+      assert.deepEqual(actions(emu), ['DescribeNetworkInterfaces'], 'no mutating call');
+      assert.deepEqual(onB(), ['10.0.1.11', VIP, VIP2]);
+      assert.equal(await provider.holder(never()), ENI_B);
+
+      // Again, but DescribeNetworkInterfaces still shows both on us when we release, and the peer
+      // took only one: the unassign names only our own ENI, so EC2 refuses the pair; we then give
+      // back what is still ours, one by one, and the peer keeps its address.
+      await provider.acquire(never());
+      emu.setKnobs({ consistencyDelayMs: 60_000 });
+      await peerAssigns(emu, [VIP]);
+      emu.calls.clear();
+      await provider.release(never());
+      assert.deepEqual(actions(emu), [
+        'DescribeNetworkInterfaces',
+        'UnassignPrivateIpAddresses',
+        'UnassignPrivateIpAddresses',
+        'UnassignPrivateIpAddresses',
+      ]);
+      assert.ok(
+        emu.calls.of('UnassignPrivateIpAddresses').every((c) => c.params.NetworkInterfaceId === ENI_A),
+        'never from the peer ENI',
+      );
+      assert.equal(emu.calls.count('UnassignPrivateIpAddresses', { errorCode: 'InvalidParameterValue' }), 2);
+      assert.deepEqual(onB(), ['10.0.1.11', VIP]);
+      assert.deepEqual(
+        emu.state.networkInterfaces.get(ENI_A)!.privateIps.map((p) => p.address),
+        ['10.0.1.10'],
       );
     },
   );

@@ -15,7 +15,7 @@ void test('the three shapes from the issue parse, with defaults', () => {
     {
       mechanism: 'eip',
       eips: [{ allocationId: 'eipalloc-0123456789abcdef0', privateIp: '10.0.1.10' }],
-      detachOnRelease: false,
+      detachOnRelease: true,
       timeoutMs: 10_000,
       maxConcurrency: 8,
     },
@@ -24,7 +24,7 @@ void test('the three shapes from the issue parse, with defaults', () => {
     mechanism: 'secondary-ip',
     addresses: ['10.0.1.50'],
     manageOsAddress: true,
-    unassignOnRelease: false,
+    unassignOnRelease: true,
     timeoutMs: 10_000,
     maxConcurrency: 8,
   });
@@ -142,22 +142,25 @@ void test('errors name the instance, the key and what to write', () => {
 
 void test('permissions per mechanism and release option', () => {
   const p = (o: Record<string, unknown>) => permissionsFor(parse(o));
+  // By default release gives the address back, so the release action is in the list.
   assert.deepEqual(p({ mechanism: 'eip', allocation_id: 'eipalloc-0123456789abcdef0' }), [
     'ec2:AssociateAddress',
     'ec2:DescribeAddresses',
+    'ec2:DisassociateAddress',
   ]);
   assert.deepEqual(
-    p({ mechanism: 'eip', allocation_id: 'eipalloc-0123456789abcdef0', detach_on_release: true }).at(-1),
-    'ec2:DisassociateAddress',
+    p({ mechanism: 'eip', allocation_id: 'eipalloc-0123456789abcdef0', detach_on_release: false }),
+    ['ec2:AssociateAddress', 'ec2:DescribeAddresses'],
   );
   assert.deepEqual(p({ mechanism: 'secondary-ip' }), [
     'ec2:AssignPrivateIpAddresses',
     'ec2:DescribeNetworkInterfaces',
-  ]);
-  assert.deepEqual(
-    p({ mechanism: 'secondary-ip', unassign_on_release: true }).at(-1),
     'ec2:UnassignPrivateIpAddresses',
-  );
+  ]);
+  assert.deepEqual(p({ mechanism: 'secondary-ip', unassign_on_release: false }), [
+    'ec2:AssignPrivateIpAddresses',
+    'ec2:DescribeNetworkInterfaces',
+  ]);
   assert.deepEqual(
     p({ mechanism: 'route', route_tables: ['rtb-0123456789abcdef0'], destination: '10.0.0.0/24' }),
     ['ec2:CreateRoute', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeRouteTables', 'ec2:ReplaceRoute'],

@@ -8,11 +8,33 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEST, EIP, RTB1, RTB2, VIP, never, withRig, type Rig } from './aws-fixtures.js';
 
-const SCENARIOS: Array<{ name: string; options: Record<string, unknown> }> = [
-  { name: 'eip', options: { mechanism: 'eip', allocation_id: EIP, detach_on_release: true } },
+const SCENARIOS: Array<{
+  name: string;
+  options: Record<string, unknown>;
+  /** The action release() gives the address back with, and whether these options list it. */
+  release?: { action: string; listed: boolean };
+}> = [
+  // The defaults: release gives the address back.
+  {
+    name: 'eip',
+    options: { mechanism: 'eip', allocation_id: EIP },
+    release: { action: 'ec2:DisassociateAddress', listed: true },
+  },
   {
     name: 'secondary-ip',
-    options: { mechanism: 'secondary-ip', addresses: [VIP], unassign_on_release: true },
+    options: { mechanism: 'secondary-ip', addresses: [VIP] },
+    release: { action: 'ec2:UnassignPrivateIpAddresses', listed: true },
+  },
+  // Opted out: release leaves EC2 alone, so the list shrinks and must still be exact.
+  {
+    name: 'eip (detach_on_release: false)',
+    options: { mechanism: 'eip', allocation_id: EIP, detach_on_release: false },
+    release: { action: 'ec2:DisassociateAddress', listed: false },
+  },
+  {
+    name: 'secondary-ip (unassign_on_release: false)',
+    options: { mechanism: 'secondary-ip', addresses: [VIP], unassign_on_release: false },
+    release: { action: 'ec2:UnassignPrivateIpAddresses', listed: false },
   },
   { name: 'route', options: { mechanism: 'route', route_tables: [RTB1, RTB2], destination: DEST } },
 ];
@@ -28,6 +50,9 @@ for (const s of SCENARIOS) {
   void test(`${s.name}: the allow-list equal to permissions is enough for prepare, holder, acquire and release`, async () => {
     await withRig({ options: s.options }, async (r) => {
       assert.deepEqual(r.emu.knobs.allowedActions, r.provider.permissions);
+      if (s.release) {
+        assert.equal(r.provider.permissions.includes(s.release.action), s.release.listed, s.release.action);
+      }
       await fullCycle(r);
       assert.equal(r.emu.calls.all.filter((c) => c.errorCode === 'UnauthorizedOperation').length, 0);
       const used = new Set(r.emu.calls.all.map((c) => `ec2:${c.action}`));
