@@ -66,6 +66,8 @@ export class ScriptProvider implements Provider {
   readonly name = 'script';
   readonly selfId: HolderId;
   readonly permissions: readonly string[] = [];
+  /** Scripts have no holder to read back: no reconcile loop, no fencing. */
+  readonly readBack = false;
   readonly options: ScriptOptions;
   private readonly log: Logger;
   private readonly notify: NotifyCommands;

@@ -149,7 +149,13 @@ export function stepHolderPolicy(
         if (s.phase === 'fenced') out.push({ type: 'unfenced', reason: 'holder is this node again' });
         return scheduleTick({ phase: 'holding', fencedAt: null, fencedBy: null });
       }
-      if (e.holder === null) return acquire('address-free');
+      if (e.holder === null) {
+        // Free right after our own move: the platform has not caught up (eventual consistency)
+        // or the provider cannot see it. Look again next interval rather than spin on acquire.
+        if (s.lastMoveAt !== null && now - s.lastMoveAt < s.params.reconcileIntervalUs)
+          return scheduleTick({});
+        return acquire('address-free');
+      }
       const sinceMove = s.lastMoveAt === null ? Infinity : now - s.lastMoveAt;
       const windowOpen = sinceMove >= s.params.holdOffUs;
 

@@ -160,7 +160,11 @@ export class NotifyStage {
   private async becomeMaster(notice: TransitionNotice, signal: AbortSignal): Promise<void> {
     for (const s of this.slots) {
       if (signal.aborted) return;
-      await this.dispatch(s, { type: 'became-master' }, signal);
+      if (s.provider.readBack === false) {
+        await this.call(s, 'acquire', (sig) => s.provider.acquire(sig), signal, true).catch(() => undefined);
+      } else {
+        await this.dispatch(s, { type: 'became-master' }, signal);
+      }
       if (s.provider.onTransition) {
         await this.call(s, 'notify', (sig) => s.provider.onTransition!(notice, sig), signal, false).catch(
           () => undefined,

@@ -17,6 +17,11 @@ export interface Provider {
   release?(signal: AbortSignal): Promise<void>;
   /** Who holds the address now, as the cloud/network says (read-back). */
   holder(signal: AbortSignal): Promise<HolderId | null>;
+  /**
+   * false for providers with nothing to read back (notify scripts): the notify stage then only
+   * calls acquire/release/onTransition and runs no reconcile loop or split-brain rule for them.
+   */
+  readonly readBack?: boolean;
   /** This node's identity in `holder()`'s terms. */
   readonly selfId: HolderId;
   /** The cloud permissions this provider needs, in the cloud's own spelling. */
