@@ -115,6 +115,8 @@ interface TakeoverCheck {
   due: number;
   /** A live MASTER existed when the holder died (else one must first be elected). */
   hadMaster: boolean;
+  /** A claim of a live MASTER landed since the death: the dead holder was taken over. */
+  takenOver: boolean;
 }
 
 /** Acquires that need no budget: they are the reason the address exists, or it is free/dead. */
@@ -150,6 +152,11 @@ export class Checker {
   private takeovers: TakeoverCheck[] = [];
   /** Per node, when it last issued an acquire (any reason, any process). */
   private readonly lastAcquire: (number | null)[];
+  /**
+   * S4: Infinity while the holder got the address by a stale claim (one that landed when its node
+   * was not a running MASTER), else when the last such holder lost it (-Infinity: never).
+   */
+  private staleHolderAt = -Infinity;
   private comps: number[][] | null = null;
   private compsValid = false;
   private lastPre = -1;
@@ -208,6 +215,8 @@ export class Checker {
   killed(node: number, wasHolder: boolean, t: number): void {
     this.compsValid = false;
     if (wasHolder) this.startTakeover(node, t);
+    // A dead holder releases nothing; without liveness only the backstop (H) takes it over.
+    if (wasHolder && this.scenario.holder.liveness === 'unknown') this.staleHolderAt = Infinity;
   }
 
   /** S2: a node's holder policy asked for the address. */
@@ -227,17 +236,51 @@ export class Checker {
 
   /** A claim landed: S1 (no change in a quiet group) and S3 (a dead node's late claim). */
   landed(before: number | null, node: number, t: number): void {
-    if (!this.node(node).alive) this.startTakeover(node, t);
-    // Without liveness the rule's backstop moves a fenced master once per hold-off window by
-    // design, so "the holder no longer changes" is only claimed when liveness is known.
-    if (before === node || this.scenario.holder.liveness !== 'known') return;
+    const v = this.node(node);
+    if (!v.alive) {
+      this.startTakeover(node, t);
+    } else if (!v.frozen && v.s.state === 'MASTER') {
+      for (const c of this.takeovers) if (c.dead !== node) c.takenOver = true;
+    }
+    // A claim that lands after its node left MASTER (issued in the tenure, in flight when it
+    // ended, so its release found nothing to give back): only the fenced winner's backstop
+    // (H) removes it.
+    if (!v.alive || v.frozen || v.s.state !== 'MASTER') this.staleHolderAt = Infinity;
+    else if (before !== node) this.staleHolderEnded(t);
+    if (before !== node) this.holderChanged(before, node, t);
+  }
+
+  private staleHolderEnded(t: number): void {
+    if (this.staleHolderAt === Infinity) this.staleHolderAt = t;
+  }
+
+  /** A release (a node left MASTER) freed the address. */
+  released(node: number, t: number): void {
+    this.staleHolderEnded(t);
+    this.holderChanged(node, null, t);
+  }
+
+  /**
+   * S1, second half: in a group quiet for the one-holder window the holder no longer changes,
+   * unless two running masters cannot hear each other at all (a lasting total cut between live
+   * masters: the rule then moves the address at most once per node per hold-off window, S2).
+   */
+  private holderChanged(before: number | null, after: number | null, t: number): void {
     const quietSince = Math.max(...this.lastDisturb);
     if (t - quietSince <= this.bounds.oneHolderUs) return;
+    const running = this.liveMasters();
+    const deaf = running.some((a) =>
+      running.some((b) => a < b && !this.world.canReach(a, b) && !this.world.canReach(b, a)),
+    );
+    if (deaf) return;
     this.counts['S1 one-holder']++;
+    const name = (j: number | null): string => (j === null ? 'nobody' : this.cfg(j).name);
     this.soft('S1 one-holder', t, [
-      `the holder moved ${before === null ? 'from nobody' : `from ${this.cfg(before).name}`} to ${this.cfg(node).name}`,
+      `the holder moved from ${name(before)} to ${name(after)}`,
       `although the whole group has been quiet since ${fmtMs(quietSince)}, longer than the`,
-      `one-holder window ${fmtMs(this.bounds.oneHolderUs)} (settle + 2·hold-off + reconcile + 3·latency); states: ${this.states(this.allIds())}`,
+      `one-holder window ${fmtMs(this.bounds.oneHolderUs)} (settle + 2·hold-off + reconcile + 3·latency), and no two`,
+      `running masters are cut off from each other both ways (running masters: ${this.names(running) || 'none'});`,
+      `states: ${this.states(this.allIds())}; links: ${this.links()}`,
     ]);
   }
 
@@ -245,7 +288,7 @@ export class Checker {
     const hadMaster = this.liveMasters().length > 0;
     const due = t + this.bounds.deadTakeoverUs + (hadMaster ? 0 : this.bounds.settleUs);
     this.takeovers = this.takeovers.filter((c) => c.dead !== dead);
-    this.takeovers.push({ dead, since: t, due, hadMaster });
+    this.takeovers.push({ dead, since: t, due, hadMaster, takenOver: false });
   }
 
   /** After a reachability change: components that gained a two-way link must converge (I4). */
@@ -529,7 +572,14 @@ export class Checker {
       // Any node's claim moves the one address, so the holder needs the whole group quiet,
       // including nodes that are down, frozen or cut off (their claims may still be landing).
       const quietSince = Math.max(...this.lastDisturb);
-      if (comps.length !== 1 || t - quietSince <= this.bounds.healHolderUs) continue;
+      // With release on leaving MASTER a duel ends at once, except when the loser's claim was
+      // still in flight as it left (its release found nothing to give back): then, as without
+      // release, only the fenced winner's backstop moves it, H later.
+      const stale = this.staleHolderAt >= quietSince;
+      const window =
+        this.bounds.healHolderUs +
+        (stale && this.scenario.holder.releaseOnLeave ? this.scenario.holder.holdOffUs : 0);
+      if (comps.length !== 1 || t - quietSince <= window) continue;
       const h = this.world.holder;
       // A frozen holder looks running to the cloud and is silent on 112: no rule with these
       // inputs can tell it from a live master behind a cut, so S4 waits for it to resume or die.
@@ -537,8 +587,8 @@ export class Checker {
       this.counts['S4 healed']++;
       if (h !== m) {
         this.soft('S4 healed', t, [
-          `${head}, whole group quiet since ${fmtMs(quietSince)} (window ${fmtMs(this.bounds.healHolderUs)} =`,
-          `settle + hold-off + reconcile + 3·latency): master is ${this.cfg(m).name} but the cloud holder is`,
+          `${head}, whole group quiet since ${fmtMs(quietSince)} (window ${fmtMs(window)} =`,
+          `settle + 2·reconcile + 4·latency${!this.scenario.holder.releaseOnLeave ? ' + hold-off, no release' : stale ? ' + hold-off, release on but a stale claim landed' : ', release on leaving MASTER'}): master is ${this.cfg(m).name} but the cloud holder is`,
           `${h === null ? 'nobody' : `${this.cfg(h).name} (${this.stateOf(h)})`}; states: ${this.states(this.allIds())}`,
         ]);
       }
@@ -580,9 +630,12 @@ export class Checker {
       this.counts['S3 dead-holder-takeover']++;
       const h = this.world.holder;
       if (h !== null && masters.includes(h)) continue;
+      // Taken over by a live master, then moved on by another claim (an election elsewhere, a
+      // duel loser's claim landing late): the dead holder was replaced; S1 and S4 judge the rest.
+      if (c.takenOver && h !== c.dead) continue;
       this.soft('S3 dead-holder-takeover', t, [
         `${this.cfg(c.dead).name} died holding the address at ${fmtMs(c.since)}, and ${fmtMs(t - c.since)} later`,
-        `the holder is ${h === null ? 'nobody' : `${this.cfg(h).name} (${this.stateOf(h)})`}, not a live MASTER (bound ${fmtMs(c.due - c.since)} = reconcile + 3·latency${this.scenario.holder.liveness === 'unknown' ? ' + hold-off' : ''}${c.hadMaster ? '' : ' + settle, no master then'}),`,
+        `the holder is ${h === null ? 'nobody' : `${this.cfg(h).name} (${this.stateOf(h)})`}, not a live MASTER (bound ${fmtMs(c.due - c.since)} = reconcile + 3·latency${this.scenario.holder.liveness === 'unknown' ? ' + hold-off + reconcile + latency' : ''}${c.hadMaster ? '' : ' + settle, no master then'}),`,
         `with ${this.names(masters)} MASTER and nothing else disturbed; liveness ${this.scenario.holder.liveness}; states: ${this.states(this.allIds())}`,
       ]);
     }
@@ -700,6 +753,15 @@ export class Checker {
       const v = this.node(j);
       return v.alive && !v.frozen && v.s.state === 'MASTER';
     });
+  }
+
+  /** The cut links, for S1 reports. */
+  private links(): string {
+    const cut: string[] = [];
+    for (const a of this.allIds())
+      for (const b of this.allIds())
+        if (a !== b && !this.world.canReach(a, b)) cut.push(`${this.cfg(a).name}->${this.cfg(b).name}`);
+    return cut.length ? `cut ${cut.join(', ')}` : 'all up';
   }
 
   private allIds(): number[] {

@@ -101,6 +101,8 @@ type SimEvent =
   | { k: 'deliver'; to: number; from: number; advert: Advert; late: boolean }
   | { k: 'timer'; node: number; timer: TimerName; token: number; inc: number }
   | { k: 'claim'; node: number; issuedAt: number }
+  /** A release (node left MASTER) taking effect: frees the address only if `node` still holds it. */
+  | { k: 'release'; node: number; issuedAt: number }
   /** The moment a holder read samples the cloud; the answer reaches the node at `doneAt`. */
   | { k: 'read-sample'; node: number; inc: number; tenure: number; doneAt: number }
   /** An API answer reaching the node's process (dropped if it died or its tenure ended). */
@@ -279,6 +281,17 @@ export class Simulator implements WorldView {
           `cloud: ${x.cfg.name}'s claim (issued ${ms(ev.issuedAt)}) lands${x.alive ? '' : ' (its node is dead)'}`,
         );
         this.checker.landed(before, ev.node, this.now);
+        return;
+      }
+      case 'release': {
+        const x = this.node(ev.node);
+        const before = this.cloud.holder;
+        const freed = this.cloud.release(ev.node);
+        this.trace.add(
+          this.now,
+          `cloud: ${x.cfg.name}'s release (issued ${ms(ev.issuedAt)}) ${freed ? 'frees the address' : `is a no-op (holder ${before === null ? 'nobody' : this.node(before).cfg.name})`}`,
+        );
+        if (freed) this.checker.released(ev.node, this.now);
         return;
       }
       case 'read-sample': {
@@ -611,6 +624,16 @@ export class Simulator implements WorldView {
   }
 
   /**
+   * The notify stage's release() on leaving MASTER: an API call like a claim, which takes effect
+   * even if the node dies meanwhile, and frees the address only if this node holds it then.
+   */
+  private release(x: SimNode): void {
+    this.trace.add(this.now, `${x.cfg.name} release (left MASTER)`);
+    const { effectAt } = this.apiTiming();
+    this.queue.push(effectAt, { k: 'release', node: x.cfg.id, issuedAt: this.now });
+  }
+
+  /**
    * One API call's timing: it completes after a latency from the scenario's range, and its effect
    * on the cloud (a claim landing, the holder being sampled) happens at a point inside that span.
    */
@@ -648,6 +671,7 @@ export class Simulator implements WorldView {
         } else if (fx.from === 'MASTER') {
           x.tenure++;
           this.policy(x, { type: 'left-master' }, 'left-master');
+          if (this.scenario.holder.releaseOnLeave) this.release(x);
         }
         return;
     }

@@ -7,7 +7,7 @@
 import type { InvariantName } from '../../src/sim/invariants.js';
 
 export const KNOWN_POLICY_FLAWS: readonly InvariantName[] = [
+  // Flaw 3 (README): an asymmetric cut that leaves two masters (the better one hears the other,
+  // the worse one is deaf) churns once per H like a total cut; seed 1866 is the first.
   'S1 one-holder',
-  'S3 dead-holder-takeover',
-  'S4 healed',
 ];
