@@ -185,7 +185,7 @@ export class Daemon {
     const runner = new InstanceRunner(spec, sourceIp, this.opts.clock, this.opts.log);
     const stage = new NotifyStage({
       instance: spec.name,
-      providers: buildProviders(spec, config, this.opts.log),
+      providers: await buildProviders(spec, config, this.opts.log),
       callTimeoutMs: NOTIFY_DEFAULTS.callTimeoutMs,
       reconcileIntervalMs: NOTIFY_DEFAULTS.reconcileIntervalMs,
       holdOffMs: NOTIFY_DEFAULTS.holdOffMs,

@@ -46,6 +46,9 @@ export class InstanceRunner {
   private readonly advertTemplate: Omit<Advert, 'priority'>;
   private stopped = false;
   private transport: VrrpTransport | null = null;
+  /** Sends issued by the reducer step being applied; transition listeners wait for them. */
+  private stepSends: Promise<void>[] = [];
+  private listenerChain: Promise<void> = Promise.resolve();
   private readonly ipIds = new IpIdCounter();
 
   constructor(
@@ -147,6 +150,8 @@ export class InstanceRunner {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await Promise.allSettled([...this.pendingSends]);
+    // The STOP transition must reach the notify stage before the daemon closes it.
+    await this.listenerChain;
   }
 
   private dispatch(e: InstanceEvent): void {
@@ -154,6 +159,7 @@ export class InstanceRunner {
     const now = this.clock.nowUs();
     const { state, effects } = step(this.state, e, now);
     this.state = state;
+    this.stepSends = [];
     for (const fx of effects) this.apply(fx, now);
   }
 
@@ -204,13 +210,22 @@ export class InstanceRunner {
           priority: fx.effectivePriority,
           atUs: now,
         };
-        for (const l of this.listeners) {
-          try {
-            l(info);
-          } catch (err) {
-            this.log.error({ err, instance: this.name }, 'transition listener failed');
-          }
-        }
+        // Listeners (the notify stage) hear of the transition once this step's adverts are on
+        // the wire: a new master's first advert goes before its GARP and cloud calls, as
+        // keepalived orders them, and the peer learns of us a few milliseconds sooner. The
+        // chain keeps transitions in order whatever each one waits for.
+        const sends = this.stepSends;
+        this.listenerChain = this.listenerChain
+          .then(() => Promise.allSettled(sends))
+          .then(() => {
+            for (const l of this.listeners) {
+              try {
+                l(info);
+              } catch (err) {
+                this.log.error({ err, instance: this.name }, 'transition listener failed');
+              }
+            }
+          });
         return;
       }
     }
@@ -251,6 +266,7 @@ export class InstanceRunner {
         );
       });
       this.pendingSends.add(p);
+      this.stepSends.push(p);
       void p.finally(() => this.pendingSends.delete(p));
     }
   }

@@ -3,16 +3,14 @@
  * only the Provider contract.
  */
 import type { Logger } from 'pino';
-import { createAwsProvider } from '../../providers/aws/index.js';
-import { createGarpProvider } from '../../providers/garp/index.js';
-import { createScriptProvider } from '../../providers/script/index.js';
-import type { FloatipConfig, InstanceSpec, ProviderSpec } from '../config/model.js';
+import type { FloatipConfig, InstanceSpec } from '../config/model.js';
 import type { Provider, ProviderContext, ProviderFactory } from './provider.js';
 
-const factories: Record<string, ProviderFactory> = {
-  aws: createAwsProvider,
-  garp: createGarpProvider,
-  script: createScriptProvider,
+// Loaded on first use: the AWS SDK alone costs tens of MiB of RSS on a node that only does L2.
+const factories: Record<string, () => Promise<ProviderFactory>> = {
+  aws: async () => (await import('../../providers/aws/index.js')).createAwsProvider,
+  garp: async () => (await import('../../providers/garp/index.js')).createGarpProvider,
+  script: async () => (await import('../../providers/script/index.js')).createScriptProvider,
 };
 
 export function knownProviderTypes(): string[] {
@@ -20,7 +18,11 @@ export function knownProviderTypes(): string[] {
 }
 
 /** Build an instance's providers in configured order; unknown types fail with the list of known ones. */
-export function buildProviders(spec: InstanceSpec, config: FloatipConfig, log: Logger): Provider[] {
+export async function buildProviders(
+  spec: InstanceSpec,
+  config: FloatipConfig,
+  log: Logger,
+): Promise<Provider[]> {
   const g = config.global;
   // keepalived runs notify scripts after the address work: an implicit script provider goes
   // last, and only when there is something for it to run or write.
@@ -29,9 +31,10 @@ export function buildProviders(spec: InstanceSpec, config: FloatipConfig, log: L
     hasNotify && !spec.providers.some((p) => p.type === 'script')
       ? [...spec.providers, { type: 'script', options: {} }]
       : spec.providers;
-  return entries.map((p: ProviderSpec) => {
-    const factory = factories[p.type];
-    if (!factory) {
+  const providers: Provider[] = [];
+  for (const p of entries) {
+    const load = factories[p.type];
+    if (!load) {
       const where = p.pos ? `${p.pos.file}:${p.pos.line}:${p.pos.col}: ` : '';
       throw new Error(
         `${where}instance ${spec.name}: unknown provider type '${p.type}'; known types: ${knownProviderTypes().join(', ')}`,
@@ -53,6 +56,7 @@ export function buildProviders(spec: InstanceSpec, config: FloatipConfig, log: L
       config,
       spec,
     };
-    return factory(ctx);
-  });
+    providers.push((await load())(ctx));
+  }
+  return providers;
 }

@@ -195,7 +195,8 @@ test(
       rmSync(dir, { recursive: true, force: true });
     });
     const [A, B] = [lab.nodes.a!, lab.nodes.b!];
-    // The check alternates fail/succeed on every run while the "flap" file exists.
+    // While the "flap" file exists the check fails for 5 runs, passes for 5, and so on: each phase
+  // outlasts Master_Down (~3.5 s), so every phase change moves the master.
     const check = join(dir, 'check.sh');
     writeFileSync(
       check,
@@ -203,7 +204,7 @@ test(
 [ -e ${dir}/flap ] || exit 0
 n=$(cat ${dir}/count 2>/dev/null || echo 0)
 echo $((n + 1)) > ${dir}/count
-exit $((n % 2))
+exit $(( (n / 5) % 2 ))
 `,
     );
     const notify = join(dir, 'notify.sh');
@@ -240,7 +241,7 @@ vrrp_instance VI_1 {
     const b = lab.spawn(B.ns, floatipArgv('run', '-f', join(dir, 'b.conf'), '--no-pretty'), { label: 'b' });
     const a = lab.spawn(A.ns, floatipArgv('run', '-f', join(dir, 'a.conf'), '--no-pretty'), { label: 'a' });
     // Let a flap between 150 and 90 for a while: it preempts, is preempted, preempts…
-    await new Promise((r) => setTimeout(r, 15_000));
+    await new Promise((r) => setTimeout(r, 25_000));
     rmSync(join(dir, 'flap'));
     // Settle: the check passes from now on; a (150) ends MASTER, b BACKUP.
     await waitState(a, 'MASTER', 20_000);

@@ -90,6 +90,8 @@ test('runner: a lone backup becomes master after Master_Down and adverts to ever
   assert.equal(runner.vrrpState, 'BACKUP', 'must not take over before Master_Down');
   h.advance(1);
   assert.equal(runner.vrrpState, 'MASTER');
+  // Listeners hear of a transition once its adverts are on the wire (a promise turn later).
+  await new Promise((r) => setImmediate(r));
   assert.deepEqual(
     transitions.map((x) => `${x.from}->${x.to}`),
     ['INIT->BACKUP', 'BACKUP->MASTER'],
@@ -241,4 +243,28 @@ test('receive path: a priority-0 advert is counted as pri_zero_rcvd', async (t) 
   receiveAdvert(packetFrom('10.99.0.1', { priority: 0 }), new Map([[51, tg]]), emptyCounters());
   assert.equal(runner.counters.pri_zero_rcvd, 1);
   assert.equal(runner.counters.advert_rcvd, 1);
+});
+
+test('runner: a new master’s advert is on the wire before transition listeners (GARP, cloud) run', async (t) => {
+  const spec = await specFrom(V2_UNICAST);
+  const h = harness(t);
+  const order: string[] = [];
+  const slowTransport: VrrpTransport = {
+    ...h.transport,
+    send: (_bytes, dst) =>
+      new Promise<void>((resolve) =>
+        setImmediate(() => {
+          order.push(`sent ${dst}`);
+          resolve();
+        }),
+      ),
+  };
+  const runner = new InstanceRunner(spec, '10.99.0.2', h.clock, silent);
+  runner.onTransition((x) => order.push(`listener ${x.to}`));
+  runner.bindTransport(slowTransport);
+  runner.start();
+  await new Promise((r) => setImmediate(r));
+  h.advance(3610);
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(order, ['listener BACKUP', 'sent 10.99.0.1', 'sent 10.99.0.3', 'listener MASTER']);
 });
