@@ -62,8 +62,9 @@ export class Daemon {
    * Bring the running set in line with `config`: instances whose spec is unchanged keep their
    * state and timers (a reload must not cause a failover); removed ones stop as on shutdown
    * (priority 0 if master); new and changed ones start from BACKUP.
-   * All new instances are prepared (sockets opened) before any old one is touched, so a config
-   * whose interface does not exist fails the reload and leaves the old set running.
+   * New instances are prepared first (source address and interface resolved, trackers built,
+   * providers' prepare() run), so most bad configs fail the reload with the old set still
+   * running; the VRRP socket itself is opened after the old instances stopped, so it can bind.
    */
   async apply(config: FloatipConfig): Promise<{ started: string[]; stopped: string[]; kept: string[] }> {
     const wanted = new Map(config.instances.map((s) => [s.name, s]));
