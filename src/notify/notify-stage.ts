@@ -319,7 +319,9 @@ export class NotifyStage {
       try {
         const result = await raceAbort(fn(ctl.signal), ctl.signal);
         s.status.lastOkAt = new Date().toISOString();
-        this.o.log.info(
+        // Routine read-backs every reconcile interval would drown the log; moves stay at info.
+        const level = op === 'holder' || op === 'holderAlive' ? 'debug' : 'info';
+        this.o.log[level](
           {
             event: 'provider-call',
             instance: this.o.instance,
