@@ -15,7 +15,7 @@ import {
 import type { VrrpTransport } from '../transport/types.js';
 import { VRRP_MCAST_V4, VRRP_MCAST_V6 } from '../vrrp/advert.js';
 import { IpIdCounter } from '../vrrp/ipv4-header.js';
-import type { Clock } from './clock.js';
+import { armDeadline, type Clock, type Deadline } from './clock.js';
 import { emptyCounters, type Counters } from './stats.js';
 
 export interface TransitionInfo {
@@ -37,7 +37,7 @@ export type TransitionListener = (t: TransitionInfo) => void;
 export class InstanceRunner {
   readonly counters: Counters = emptyCounters();
   private state: InstanceState;
-  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private readonly timers = new Map<TimerName, Deadline>();
   private readonly pendingSends = new Set<Promise<void>>();
   private readonly listeners: TransitionListener[] = [];
   private readonly masterAdvertListeners: Array<(fromLowerMaster: boolean) => void> = [];
@@ -147,7 +147,7 @@ export class InstanceRunner {
     if (this.stopped) return;
     this.dispatch({ type: 'shutdown' });
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     await Promise.allSettled([...this.pendingSends]);
     // The STOP transition must reach the notify stage before the daemon closes it.
@@ -172,8 +172,7 @@ export class InstanceRunner {
         this.armTimer(fx.timer, fx.at);
         return;
       case 'clear-timer': {
-        const t = this.timers.get(fx.timer);
-        if (t) clearTimeout(t);
+        this.timers.get(fx.timer)?.cancel();
         this.timers.delete(fx.timer);
         return;
       }
@@ -232,21 +231,14 @@ export class InstanceRunner {
   }
 
   private armTimer(timer: TimerName, atUs: number): void {
-    const prev = this.timers.get(timer);
-    if (prev) clearTimeout(prev);
-    // Node's timers run on a millisecond loop clock that can fire a fraction of a millisecond
-    // before the hrtime deadline; the reducer rightly ignores early fires, so re-arm for the rest.
-    const fire = (): void => {
-      const remainingUs = atUs - this.clock.nowUs();
-      if (remainingUs > 0) {
-        this.timers.set(timer, setTimeout(fire, Math.ceil(remainingUs / 1000)));
-        return;
-      }
-      this.timers.delete(timer);
-      this.dispatch({ type: 'timer', timer });
-    };
-    const delayMs = Math.max(0, Math.ceil((atUs - this.clock.nowUs()) / 1000));
-    this.timers.set(timer, setTimeout(fire, delayMs));
+    this.timers.get(timer)?.cancel();
+    this.timers.set(
+      timer,
+      armDeadline(this.clock, atUs, () => {
+        this.timers.delete(timer);
+        this.dispatch({ type: 'timer', timer });
+      }),
+    );
   }
 
   private sendAdvert(priority: number): void {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../daemon/clock.js';
+import { armDeadline, type Clock, type Deadline } from '../daemon/clock.js';
 import type { VrrpState } from '../vrrp/instance.js';
 import {
   createHolderPolicy,
@@ -38,7 +38,7 @@ export interface ProviderStatus {
 interface Slot {
   provider: Provider;
   policy: HolderPolicyState;
-  tick: NodeJS.Timeout | null;
+  tick: Deadline | null;
   status: ProviderStatus;
 }
 
@@ -152,7 +152,7 @@ export class NotifyStage {
   /** Stop reconciling and wait (bounded by the caller) for the queued actions. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const s of this.slots) if (s.tick) clearTimeout(s.tick);
+    for (const s of this.slots) s.tick?.cancel();
     await this.queue;
     for (const s of this.slots) s.provider.close?.();
   }
@@ -195,7 +195,7 @@ export class NotifyStage {
     s.status.phase = r.state.phase;
     s.status.fencedBy = r.state.fencedBy;
     if (r.state.phase === 'idle' && s.tick) {
-      clearTimeout(s.tick);
+      s.tick.cancel();
       s.tick = null;
     }
     for (const a of r.actions) {
@@ -250,22 +250,16 @@ export class NotifyStage {
         return;
       }
       case 'schedule': {
-        if (s.tick) clearTimeout(s.tick);
-        // Node's millisecond timers can fire a little before the µs deadline, and the policy
-        // ignores early ticks: re-arm for the remainder instead of losing the tick.
-        const fire = (): void => {
-          s.tick = null;
-          if (tenure.aborted || this.closed) return;
-          const remainingUs = a.at - this.o.clock.nowUs();
-          if (remainingUs > 0) {
-            s.tick = setTimeout(fire, Math.ceil(remainingUs / 1000));
-            s.tick.unref();
-            return;
-          }
-          void this.dispatch(s, { type: 'tick' }, signal);
-        };
-        s.tick = setTimeout(fire, Math.max(0, Math.ceil((a.at - this.o.clock.nowUs()) / 1000)));
-        s.tick.unref();
+        s.tick?.cancel();
+        s.tick = armDeadline(
+          this.o.clock,
+          a.at,
+          () => {
+            s.tick = null;
+            if (!tenure.aborted && !this.closed) void this.dispatch(s, { type: 'tick' }, signal);
+          },
+          { unref: true },
+        );
         return;
       }
       case 'fenced':
