@@ -66,7 +66,7 @@ void test('full.yaml maps every section with the documented defaults', async () 
     i.providers.map((p) => [p.type, p.options]),
     [
       ['garp', {}],
-      ['aws', { mechanism: 'eip', allocation_id: 'eipalloc-123' }],
+      ['aws', { mechanism: 'eip', allocation_id: 'eipalloc-0123456789abcdef0' }],
     ],
   );
   assert.deepEqual(i.providers[1]?.pos, { file: join(fixtures, 'full.yaml'), line: 40, col: 9 });
