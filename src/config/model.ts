@@ -56,6 +56,27 @@ export interface AuthSpec {
   password: Buffer;
 }
 
+/** How the notify stage paces provider calls (YAML `provider_timeout`, `reconcile_interval`, `hold_off`). */
+export interface NotifyTimings {
+  /** Deadline of one provider call (acquire, release, holder read-back), retries included. */
+  providerTimeoutMs: number;
+  /** Holder read-back period while MASTER. */
+  reconcileIntervalMs: number;
+  /** How long a master that found another live holder stays fenced before it checks again. */
+  holdOffMs: number;
+}
+
+export const NOTIFY_TIMING_DEFAULTS: Readonly<NotifyTimings> = {
+  providerTimeoutMs: 10_000,
+  reconcileIntervalMs: 10_000,
+  holdOffMs: 60_000,
+};
+
+/** The instance's own value, else the global one, else the default, per key. */
+export function notifyTimingsFor(global: GlobalSpec, spec: InstanceSpec): NotifyTimings {
+  return { ...NOTIFY_TIMING_DEFAULTS, ...global.notifyTimings, ...spec.notifyTimings };
+}
+
 export interface InstanceSpec {
   name: string;
   interface: string;
@@ -95,6 +116,8 @@ export interface InstanceSpec {
   garpMasterDelayMs?: number;
   garpMasterRepeat?: number;
   garpMasterRefreshMs?: number;
+  /** Overrides of the global notify-stage timings for this instance. */
+  notifyTimings?: Partial<NotifyTimings>;
   /** Keywords parsed and kept for later issues or not acted on by floatip, with their raw values. */
   extra: Record<string, string[]>;
   pos: SourcePos;
@@ -168,6 +191,8 @@ export interface GlobalSpec {
   checkUnicastSrc?: boolean;
   /** Where `floatip run` serves /metrics and /status; undefined = off. */
   controlListen?: string;
+  /** Defaults of the notify-stage timings; unset keys fall back to NOTIFY_TIMING_DEFAULTS. */
+  notifyTimings?: Partial<NotifyTimings>;
   extra: Record<string, string[]>;
 }
 

@@ -11,6 +11,7 @@ import type {
   ConfigDiagnostic,
   FloatipConfig,
   InstanceSpec,
+  NotifyTimings,
   NotifyCommands,
   ProviderSpec,
   SourcePos,
@@ -28,6 +29,16 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   }
   return r.ms;
 });
+
+/** A duration of at least `minMs` (a 0 ms deadline or read-back period would spin). */
+const durationAtLeast = (minMs: number, what: string) =>
+  duration.refine((ms) => ms >= minMs, { error: `${what} must be at least ${minMs} ms` });
+
+const notifyTimingKeys = {
+  provider_timeout: durationAtLeast(100, 'provider_timeout').optional(),
+  reconcile_interval: durationAtLeast(100, 'reconcile_interval').optional(),
+  hold_off: duration.optional(),
+};
 
 const int = (min: number, max: number) =>
   z
@@ -137,6 +148,7 @@ const instanceSchema = z.strictObject({
   garp_master_delay: duration.optional(),
   garp_master_repeat: int(1, 2 ** 32 - 1).optional(),
   garp_master_refresh: duration.optional(),
+  ...notifyTimingKeys,
 });
 
 const scriptSchema = z.strictObject({
@@ -194,6 +206,7 @@ const globalSchema = z.strictObject({
   notify_fifo: z.string().min(1).optional(),
   notify_fifo_script: command.optional(),
   check_unicast_src: z.boolean().optional(),
+  ...notifyTimingKeys,
 });
 
 const name = z.string().min(1);
@@ -372,6 +385,8 @@ function toModel(
   if (g.notify_fifo_script !== undefined) gl.notifyFifoScript = g.notify_fifo_script;
   if (g.check_unicast_src !== undefined) gl.checkUnicastSrc = g.check_unicast_src;
   if (y.control) gl.controlListen = y.control.listen;
+  const globalTimings = timingsOf(g);
+  if (globalTimings) gl.notifyTimings = globalTimings;
 
   y.instances.forEach((yi, i) => {
     const base: Path = ['instances', i];
@@ -431,6 +446,8 @@ function toModel(
     if (yi.garp_master_delay !== undefined) inst.garpMasterDelayMs = yi.garp_master_delay;
     if (yi.garp_master_repeat !== undefined) inst.garpMasterRepeat = yi.garp_master_repeat;
     if (yi.garp_master_refresh !== undefined) inst.garpMasterRefreshMs = yi.garp_master_refresh;
+    const timings = timingsOf(yi);
+    if (timings) inst.notifyTimings = timings;
     inst.providers = yi.providers
       ? yi.providers.map((pr, j): ProviderSpec => {
           const { type, ...options } = pr;
@@ -573,4 +590,16 @@ function notifyOf(n: Partial<Record<keyof NotifyCommands, string | undefined>> |
     if (v !== undefined) out[k] = v;
   }
   return out;
+}
+
+function timingsOf(o: {
+  provider_timeout?: number | undefined;
+  reconcile_interval?: number | undefined;
+  hold_off?: number | undefined;
+}): Partial<NotifyTimings> | undefined {
+  const t: Partial<NotifyTimings> = {};
+  if (o.provider_timeout !== undefined) t.providerTimeoutMs = o.provider_timeout;
+  if (o.reconcile_interval !== undefined) t.reconcileIntervalMs = o.reconcile_interval;
+  if (o.hold_off !== undefined) t.holdOffMs = o.hold_off;
+  return Object.keys(t).length > 0 ? t : undefined;
 }

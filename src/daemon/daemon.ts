@@ -1,7 +1,7 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { FloatipConfig, InstanceSpec } from '../config/model.js';
+import { notifyTimingsFor, type FloatipConfig, type InstanceSpec } from '../config/model.js';
 import { interfaceInfo } from '../transport/interface-info.js';
 import type { TransportOptions } from '../transport/types.js';
 import { bytesToIp, ipToBytes } from '../vrrp/addr.js';
@@ -26,8 +26,6 @@ interface RunningInstance {
 export type InstanceStats = Counters & { state: string; priority: number; providers: ProviderStatus[] };
 
 /** Provider call deadline, read-back interval and split-brain hold-off when the config is silent. */
-export const NOTIFY_DEFAULTS = { callTimeoutMs: 10_000, reconcileIntervalMs: 10_000, holdOffMs: 60_000 };
-
 /** SIGTERM must end within 1 s: what providers have not finished by then is logged and left. */
 const STAGE_CLOSE_BUDGET_MS = 600;
 
@@ -184,12 +182,13 @@ export class Daemon {
       unicastTtl: spec.unicastTtl,
     };
     const runner = new InstanceRunner(spec, sourceIp, this.opts.clock, this.opts.log);
+    const timings = notifyTimingsFor(config.global, spec);
     const stage = new NotifyStage({
       instance: spec.name,
       providers: await buildProviders(spec, config, this.opts.log),
-      callTimeoutMs: NOTIFY_DEFAULTS.callTimeoutMs,
-      reconcileIntervalMs: NOTIFY_DEFAULTS.reconcileIntervalMs,
-      holdOffMs: NOTIFY_DEFAULTS.holdOffMs,
+      callTimeoutMs: timings.providerTimeoutMs,
+      reconcileIntervalMs: timings.reconcileIntervalMs,
+      holdOffMs: timings.holdOffMs,
       clock: this.opts.clock,
       log: this.opts.log,
     });

@@ -4,7 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { detectFormat, loadConfig, loadConfigText } from '../../src/config/load.js';
 import { parseDuration } from '../../src/config/duration.js';
-import { formatDiagnostic, type ConfigDiagnostic } from '../../src/config/model.js';
+import {
+  NOTIFY_TIMING_DEFAULTS,
+  formatDiagnostic,
+  notifyTimingsFor,
+  type ConfigDiagnostic,
+} from '../../src/config/model.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = join(here, '..', 'fixtures', 'config');
@@ -145,4 +150,26 @@ void test('shared checks also run for YAML: undefined script reference, v2 adver
   const sg = await loadConfigText(minimal('sync_groups:\n  G: { members: [VI_1, VI_2] }\n'), 'g.yaml');
   assert.equal(sg.config, null);
   assert.deepEqual(find(sg.diagnostics, 'names instance VI_2').pos, { file: 'g.yaml', line: 7, col: 24 });
+});
+
+void test('notify-stage timings: global defaults, per-instance overrides, minimums', async () => {
+  const text =
+    'global:\n  hold_off: 30s\n  reconcile_interval: 2s\n' +
+    minimal('    provider_timeout: 3s\n    hold_off: 5s\n');
+  const r = await loadConfigText(text, 'timings.yaml');
+  assert.ok(r.config, r.diagnostics.map(formatDiagnostic).join('\n'));
+  const inst = r.config.instances[0]!;
+  assert.deepEqual(notifyTimingsFor(r.config.global, inst), {
+    providerTimeoutMs: 3000,
+    reconcileIntervalMs: 2000,
+    holdOffMs: 5000,
+  });
+  const none = await loadConfigText(minimal(), 'none.yaml');
+  assert.ok(none.config);
+  assert.deepEqual(notifyTimingsFor(none.config.global, none.config.instances[0]!), NOTIFY_TIMING_DEFAULTS);
+
+  const bad = await loadConfigText(minimal('    reconcile_interval: 10ms\n'), 'bad.yaml');
+  assert.equal(bad.config, null);
+  const d = find(bad.diagnostics, 'reconcile_interval must be at least 100 ms');
+  assert.equal(d.pos?.line, 6);
 });
