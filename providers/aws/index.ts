@@ -20,6 +20,7 @@ import { AwsProviderError } from './errors.js';
 import { ImdsClient, resolveIdentity, type Identity } from './identity.js';
 import type { Mechanism, MechanismEnv } from './mechanism.js';
 import { EipMechanism } from './eip.js';
+import { holderAlive } from './liveness.js';
 import { parseAwsOptions, type AwsOptions } from './options.js';
 import { permissionsFor } from './permissions.js';
 import { READBACK_BACKOFF, jitteredDelay, sleep, withDeadline } from './retry.js';
@@ -123,6 +124,20 @@ export class AwsProvider implements Provider {
     signal.throwIfAborted();
     const r = await this.prepared();
     return r.mechanism.observe(withDeadline(signal, this.options.timeoutMs));
+  }
+
+  /**
+   * Whether another holder's instance is still up (pending/running), as EC2 says: its ENI's
+   * attachment, then the instance's state. See liveness.ts for what counts as dead.
+   */
+  async holderAlive(holder: HolderId, signal: AbortSignal): Promise<boolean | null> {
+    signal.throwIfAborted();
+    const r = await this.prepared();
+    return holderAlive(
+      { api: r.api, self: r.identity.eniId, label: this.label },
+      holder,
+      withDeadline(signal, this.options.timeoutMs),
+    );
   }
 
   /** Frees the client's sockets and the OS-address side; for shutdown and tests. */

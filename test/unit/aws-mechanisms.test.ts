@@ -67,6 +67,8 @@ void test('eip: takes the Elastic IP over from the peer ENI with AllowReassociat
       assert.deepEqual(provider.permissions, [
         'ec2:AssociateAddress',
         'ec2:DescribeAddresses',
+        'ec2:DescribeInstances',
+        'ec2:DescribeNetworkInterfaces',
         'ec2:DisassociateAddress',
       ]);
       await provider.prepare();
@@ -105,7 +107,12 @@ void test('eip: several addresses go in parallel; holder is ours only when every
       },
     },
     async ({ emu, provider }) => {
-      assert.deepEqual(provider.permissions, ['ec2:AssociateAddress', 'ec2:DescribeAddresses']);
+      assert.deepEqual(provider.permissions, [
+        'ec2:AssociateAddress',
+        'ec2:DescribeAddresses',
+        'ec2:DescribeInstances',
+        'ec2:DescribeNetworkInterfaces',
+      ]);
       emu.state.networkInterfaces.get(ENI_A)!.privateIps.push({ address: '10.0.1.20', primary: false });
       await provider.prepare();
       assert.equal(await provider.holder(never()), ENI_B, 'the first address not ours names its holder');
@@ -151,6 +158,7 @@ void test('secondary-ip: one AssignPrivateIpAddresses with AllowReassignment mov
     async ({ emu, provider, os }) => {
       assert.deepEqual(provider.permissions, [
         'ec2:AssignPrivateIpAddresses',
+        'ec2:DescribeInstances',
         'ec2:DescribeNetworkInterfaces',
       ]);
       await provider.prepare();
@@ -227,6 +235,7 @@ void test('route: ReplaceRoute where the route exists, CreateRoute where it does
     async ({ emu, provider, logs }) => {
       assert.deepEqual(provider.permissions, [
         'ec2:CreateRoute',
+        'ec2:DescribeInstances',
         'ec2:DescribeNetworkInterfaces',
         'ec2:DescribeRouteTables',
         'ec2:ReplaceRoute',

@@ -140,30 +140,45 @@ void test('errors name the instance, the key and what to write', () => {
   for (const [raw, re] of cases) assert.throws(() => parse(raw), re, JSON.stringify(raw));
 });
 
-void test('permissions per mechanism and release option', () => {
+void test('permissions per mechanism and release option, plus the two holderAlive reads, sorted', () => {
   const p = (o: Record<string, unknown>) => permissionsFor(parse(o));
   // By default release gives the address back, so the release action is in the list.
   assert.deepEqual(p({ mechanism: 'eip', allocation_id: 'eipalloc-0123456789abcdef0' }), [
     'ec2:AssociateAddress',
     'ec2:DescribeAddresses',
+    'ec2:DescribeInstances',
+    'ec2:DescribeNetworkInterfaces',
     'ec2:DisassociateAddress',
   ]);
   assert.deepEqual(
     p({ mechanism: 'eip', allocation_id: 'eipalloc-0123456789abcdef0', detach_on_release: false }),
-    ['ec2:AssociateAddress', 'ec2:DescribeAddresses'],
+    [
+      'ec2:AssociateAddress',
+      'ec2:DescribeAddresses',
+      'ec2:DescribeInstances',
+      'ec2:DescribeNetworkInterfaces',
+    ],
   );
   assert.deepEqual(p({ mechanism: 'secondary-ip' }), [
     'ec2:AssignPrivateIpAddresses',
+    'ec2:DescribeInstances',
     'ec2:DescribeNetworkInterfaces',
     'ec2:UnassignPrivateIpAddresses',
   ]);
   assert.deepEqual(p({ mechanism: 'secondary-ip', unassign_on_release: false }), [
     'ec2:AssignPrivateIpAddresses',
+    'ec2:DescribeInstances',
     'ec2:DescribeNetworkInterfaces',
   ]);
   assert.deepEqual(
     p({ mechanism: 'route', route_tables: ['rtb-0123456789abcdef0'], destination: '10.0.0.0/24' }),
-    ['ec2:CreateRoute', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeRouteTables', 'ec2:ReplaceRoute'],
+    [
+      'ec2:CreateRoute',
+      'ec2:DescribeInstances',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeRouteTables',
+      'ec2:ReplaceRoute',
+    ],
   );
 });
 

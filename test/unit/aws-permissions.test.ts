@@ -1,12 +1,12 @@
 /**
  * `permissions` is exact. Complete: a full scenario (prepare, holder, acquire over both a present
  * and a missing route, release) passes with the emulator's IAM allow-list equal to the list.
- * Minimal: dropping any single action from the allow-list makes that scenario fail with an error
+ * The scenario includes holderAlive() on the peer's ENI. Minimal: dropping any single action from the allow-list makes that scenario fail with an error
  * naming the dropped action.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEST, EIP, RTB1, RTB2, VIP, never, withRig, type Rig } from './aws-fixtures.js';
+import { DEST, EIP, ENI_B, RTB1, RTB2, VIP, never, withRig, type Rig } from './aws-fixtures.js';
 
 const SCENARIOS: Array<{
   name: string;
@@ -42,6 +42,8 @@ const SCENARIOS: Array<{
 async function fullCycle(r: Rig): Promise<void> {
   await r.provider.prepare();
   await r.provider.holder(never());
+  // The peer's ENI is attached to a running instance: both liveness reads run.
+  assert.equal(await r.provider.holderAlive(ENI_B, never()), true);
   await r.provider.acquire(never());
   await r.provider.release(never());
 }
