@@ -6,35 +6,49 @@
  *   npm run bench                     full run: 20 trials per cell, 15 s footprint windows
  *   npm run bench -- --trials 30      more trials
  *   npm run bench -- --quick          one trial per cell, 2 s windows (what CI runs)
- *   npm run bench -- --only footprint (or detection) to run one part
+ *   npm run bench -- --only footprint (or detection, cloud) to run one part
+ *   npm run bench -- --cloud-trials 8 trials per cloud row at latency 0 (300 ms rows: half)
  *   npm run bench -- --out DIR        where the JSON and markdown go
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './bench/build.js';
+import { CLOUD_COUNTS, CLOUD_LATENCIES, runCloud, type CloudCell, type CloudTrial } from './bench/cloud.js';
 import { DETECTION_CONFIGS } from './bench/configs.js';
 import { detectionFormula, FAULTS, runDetection, type Trial } from './bench/detection.js';
 import { runFootprint, type FootprintRow } from './bench/footprint.js';
 import { createBenchLab, type BenchLab } from './bench/lab.js';
 import { loadAverage, machineInfo } from './bench/machine.js';
 import {
+  cloudRows,
+  cloudTable,
+  cloudTrialNote,
   detectionRows,
   detectionTable,
   footprintTable,
   machineBlock,
   trialNote,
+  type CloudRow,
   type DetectionRow,
 } from './bench/report.js';
 
-const CLOUD_LINE = 'Cloud path (AWS API failover): skipped — pending AWS provider.';
+type Part = 'detection' | 'footprint' | 'cloud';
+const PARTS: Part[] = ['detection', 'footprint', 'cloud'];
+/**
+ * Trials per cloud row at emulator latency 0 in a full run; the 300 ms rows get half as many.
+ * The cloud part restarts a node per trial and, at 300 ms, waits out several API round trips, so
+ * its trials cost 2–5 s each; these counts keep a full run under 15 minutes on 2 cores.
+ */
+const CLOUD_TRIALS_FULL = 8;
 
 interface Args {
   trials: number;
   windowSec: number;
   quick: boolean;
   out: string;
-  only?: 'detection' | 'footprint';
+  only?: Part;
+  cloudTrials: number;
 }
 
 function parse(argv: string[]): Args {
@@ -46,13 +60,14 @@ function parse(argv: string[]): Args {
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
       only: { type: 'string' },
+      'cloud-trials': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench -- [--quick] [--trials N] [--window SECONDS] [--only detection|footprint] [--out DIR]\n',
+      'usage: npm run bench -- [--quick] [--trials N] [--cloud-trials N] [--window SECONDS] [--only detection|footprint|cloud] [--out DIR]\n',
     );
     process.exit(0);
   }
@@ -62,16 +77,33 @@ function parse(argv: string[]): Args {
     throw new Error(`--trials must be a whole number ≥ 1, got "${values.trials}"`);
   const windowSec = values.window === undefined ? (quick ? 2 : 15) : Number(values.window);
   if (!(windowSec > 0)) throw new Error(`--window must be a number of seconds > 0, got "${values.window}"`);
-  const only = values.only;
-  if (only !== undefined && only !== 'detection' && only !== 'footprint')
-    throw new Error(`--only takes "detection" or "footprint", got "${only}"`);
+  const only = values.only as Part | undefined;
+  if (only !== undefined && !PARTS.includes(only))
+    throw new Error(`--only takes ${PARTS.map((p) => `"${p}"`).join(', ')}, got "${only}"`);
+  const cloudTrials =
+    values['cloud-trials'] === undefined ? (quick ? 1 : CLOUD_TRIALS_FULL) : Number(values['cloud-trials']);
+  if (!Number.isInteger(cloudTrials) || cloudTrials < 1)
+    throw new Error(`--cloud-trials must be a whole number ≥ 1, got "${values['cloud-trials']}"`);
   return {
     trials,
     windowSec,
     quick,
+    cloudTrials,
     out: values.out ?? join(REPO_ROOT, 'bench-results'),
     ...(only ? { only } : {}),
   };
+}
+
+/** Quick: one trial per mechanism at latency 0, N = 1. Full: every latency and count. */
+function cloudCells(args: Args): CloudCell[] {
+  if (args.quick) return [{ latencyMs: 0, n: 1, trials: args.cloudTrials }];
+  return CLOUD_LATENCIES.flatMap((latencyMs) =>
+    CLOUD_COUNTS.map((n) => ({
+      latencyMs,
+      n,
+      trials: latencyMs === 0 ? args.cloudTrials : Math.ceil(args.cloudTrials / 2),
+    })),
+  );
 }
 
 function log(line: string): void {
@@ -102,19 +134,26 @@ async function main(): Promise<number> {
   let trials: Trial[] = [];
   let rows: DetectionRow[] = [];
   let footprint: FootprintRow[] = [];
+  let cloudTrials: CloudTrial[] = [];
+  let cloud: CloudRow[] = [];
+  const runs = (p: Part): boolean => args.only === undefined || args.only === p;
   try {
     env = await createBenchLab();
     log(`lab ${env.lab.id} ready (floatip compiled into ${env.floatip.dir})`);
-    if (args.only !== 'footprint') {
+    if (runs('detection')) {
       trials = await runDetection(env, { trials: args.trials, configs: DETECTION_CONFIGS, log });
       rows = detectionRows(trials, DETECTION_CONFIGS, FAULTS, detectionFormula);
     }
-    if (args.only !== 'detection') {
+    if (runs('footprint')) {
       footprint = await runFootprint(env, {
         windowSec: args.windowSec,
         warmupSec: args.quick ? 1 : 3,
         log,
       });
+    }
+    if (runs('cloud')) {
+      cloudTrials = await runCloud(env, { cells: cloudCells(args), log });
+      cloud = cloudRows(cloudTrials);
     }
   } finally {
     await env?.close();
@@ -127,7 +166,7 @@ async function main(): Promise<number> {
     '',
   ];
   md.push(machineBlock(machine, totalSec, command), '');
-  if (args.only !== 'footprint') {
+  if (runs('detection')) {
     md.push(
       '## Failover detection (ms from the fault on the wire)',
       '',
@@ -137,7 +176,7 @@ async function main(): Promise<number> {
       '',
     );
   }
-  if (args.only !== 'detection') {
+  if (runs('footprint')) {
     md.push(
       `## Idle footprint (VRRPv3 unicast, ${args.windowSec} s window; CPU % of one core, keepalived = parent + VRRP child)`,
       '',
@@ -145,7 +184,21 @@ async function main(): Promise<number> {
       '',
     );
   }
-  md.push(`## Cloud path`, '', CLOUD_LINE, '');
+  if (runs('cloud')) {
+    md.push(
+      '## Cloud path (AWS provider against the EC2 emulator; ms)',
+      '',
+      'Two floatip nodes per mechanism, VRRPv3 unicast, advert_interval 100ms, master frozen with SIGSTOP. ' +
+        "Transition = the new master's first advert on the wire; the request is the first AssociateAddress / ReplaceRoute " +
+        'on the wire (both from the observer); holder confirmed = the emulator committed every target to the new ENI. ' +
+        'Calls: every request the new master made, until its post-acquire read-back was answered.',
+      '',
+      cloudTable(cloud),
+      '',
+      cloudTrialNote(cloudTrials),
+      '',
+    );
+  }
   const text = md.join('\n');
   process.stdout.write(text);
 
@@ -165,7 +218,7 @@ async function main(): Promise<number> {
         args,
         detection: { rows, trials },
         footprint,
-        cloud: { skipped: true, reason: 'pending AWS provider' },
+        cloud: { rows: cloud, trials: cloudTrials },
       },
       null,
       2,

@@ -29,6 +29,8 @@ export interface BenchDaemon {
   thaw(): void;
   /** SIGTERM: a priority-0 advert, then exit. */
   stop(): Promise<number | null>;
+  /** SIGKILL, frozen or not: a crash, no goodbye advert and no provider release. */
+  kill(): Promise<void>;
   lines(): string[];
 }
 
@@ -36,6 +38,10 @@ export interface StartOptions {
   /** argv prefix that runs the floatip CLI. */
   floatipArgv: string[];
   startTimeoutMs?: number;
+  /** floatip picks the config format by extension; default keepalived.conf. */
+  configName?: string;
+  /** Extra environment of the floatip process. */
+  env?: Record<string, string>;
 }
 
 type Extract = (line: string) => { instance: string; state: VrrpState } | undefined;
@@ -116,17 +122,27 @@ export async function startDaemon(
       freeze: () => ka.freeze(),
       thaw: () => ka.thaw(),
       stop: () => ka.stop(),
+      async kill() {
+        for (const pid of [ka.vrrpPid, ka.proc.pid]) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        await ka.proc.exited;
+      },
       lines,
     };
   }
   const dir = mkdtempSync(join(tmpdir(), `${lab.id}-bench-fip-${node.name}-`));
-  const confPath = join(dir, 'keepalived.conf');
+  const confPath = join(dir, opts.configName ?? 'keepalived.conf');
   writeFileSync(confPath, config);
   const label = `floatip@${node.name}`;
   const proc: LabProcess = lab.spawn(
     node.ns,
     [...opts.floatipArgv, 'run', '-f', confPath, '--stats-file', join(dir, 'stats.json'), '--no-pretty'],
-    { label },
+    { label, ...(opts.env ? { env: opts.env } : {}) },
   );
   void proc.exited.then(() => rmSync(dir, { recursive: true, force: true }));
   await proc.waitForLine((l) => l.startsWith('{') && l.includes('"event":"ready"'), timeout);
@@ -143,6 +159,10 @@ export async function startDaemon(
     freeze: () => proc.signal('SIGSTOP'),
     thaw: () => proc.signal('SIGCONT'),
     stop: () => proc.stop(3000),
+    async kill() {
+      proc.signal('SIGKILL');
+      await proc.exited;
+    },
     lines,
   };
 }

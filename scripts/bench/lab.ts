@@ -3,6 +3,8 @@
  * one bridge, with a passive observer (tcpdump on the bridge, in the switch namespace) that
  * timestamps every VRRP advert, ARP frame and TCP handshake from one clock. Each pair has its
  * own VIP with a TCP service bound to it on both nodes, and the client keeps connecting to both.
+ * A sixth node (ec2) hosts the EC2 emulator of the cloud part; the observer also keeps every TCP
+ * segment to and from it, so API requests are timestamped on the same clock as the adverts.
  */
 import { fileURLToPath } from 'node:url';
 import { removeCaptureDir, startCapture, type Capture } from '../../test/netns/capture.js';
@@ -12,8 +14,9 @@ import type { Impl } from './daemons.js';
 import { PcapFollower } from './pcap-follow.js';
 
 export const SERVICE_PORT = 8080;
-/** What the observer keeps: adverts, ARP, and TCP segments with SYN set (SYN and SYN-ACK). */
-const OBSERVER_FILTER = 'ip proto 112 or arp or (tcp and tcp[tcpflags] & tcp-syn != 0)';
+/** What the observer keeps: adverts, ARP, TCP segments with SYN set (SYN and SYN-ACK), and all of the API traffic. */
+const observerFilter = (apiHost: string): string =>
+  `ip proto 112 or arp or (tcp and tcp[tcpflags] & tcp-syn != 0) or (tcp and host ${apiHost})`;
 
 export interface PairSite {
   impl: Impl;
@@ -27,6 +30,8 @@ export interface BenchLab {
   sites: Record<Impl, PairSite>;
   client: LabProcess;
   clientNode: LabNode;
+  /** Where the cloud part runs its EC2 emulator (nothing else runs there). */
+  cloudNode: LabNode;
   capture: Capture;
   observer: PcapFollower;
   /** Client connection rate: fast while a trial runs, idle otherwise. */
@@ -38,7 +43,7 @@ export interface BenchLab {
 
 const SCRIPT_DIR = fileURLToPath(new URL('./', import.meta.url));
 
-function tsxArgv(script: string, ...args: string[]): string[] {
+export function tsxArgv(script: string, ...args: string[]): string[] {
   let loader = 'tsx';
   try {
     loader = import.meta.resolve('tsx');
@@ -52,8 +57,8 @@ export async function createBenchLab(): Promise<BenchLab> {
   const floatip = buildFloatip();
   let lab: Lab | undefined;
   try {
-    lab = await createLab(['fa', 'fb', 'ka', 'kb', 'cl'], { ipv6: false });
-    const n = lab.nodes as Record<'fa' | 'fb' | 'ka' | 'kb' | 'cl', LabNode>;
+    lab = await createLab(['fa', 'fb', 'ka', 'kb', 'cl', 'ec2'], { ipv6: false });
+    const n = lab.nodes as Record<'fa' | 'fb' | 'ka' | 'kb' | 'cl' | 'ec2', LabNode>;
     const sites: Record<Impl, PairSite> = {
       floatip: { impl: 'floatip', nodes: [n.fa, n.fb], vip: '10.99.1.10' },
       keepalived: { impl: 'keepalived', nodes: [n.ka, n.kb], vip: '10.99.1.20' },
@@ -77,7 +82,7 @@ export async function createBenchLab(): Promise<BenchLab> {
       addr6: '',
       mac: '',
     };
-    const capture = await startCapture(lab, sw, { filter: OBSERVER_FILTER });
+    const capture = await startCapture(lab, sw, { filter: observerFilter(n.ec2.addr4) });
     const client = lab.spawn(
       n.cl.ns,
       tsxArgv('tcp-client.ts', ...Object.values(sites).map((s) => `${s.vip}:${SERVICE_PORT}`)),
@@ -91,6 +96,7 @@ export async function createBenchLab(): Promise<BenchLab> {
       sites,
       client,
       clientNode: n.cl,
+      cloudNode: n.ec2,
       capture,
       observer: new PcapFollower(capture.file),
       clientFast: (on) => client.signal(on ? 'SIGUSR1' : 'SIGUSR2'),

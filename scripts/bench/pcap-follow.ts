@@ -10,6 +10,8 @@ export interface TcpInfo {
   srcPort: number;
   dstPort: number;
   flags: number;
+  /** The segment's data (a view into the frame); empty for a bare SYN or ACK. */
+  payload: Buffer;
 }
 
 export const TCP_SYN = 0x02;
@@ -23,7 +25,15 @@ export function decodeTcp(p: Packet): TcpInfo | undefined {
   const l3 = p.frame.subarray(14);
   const ihl = (l3[0]! & 0x0f) * 4;
   if (l3.length < ihl + 14) return undefined;
-  return { srcPort: l3.readUInt16BE(ihl), dstPort: l3.readUInt16BE(ihl + 2), flags: l3[ihl + 13]! };
+  const dataOffset = (l3[ihl + 12]! >> 4) * 4;
+  // The IP total length, not the frame length: Ethernet pads short frames.
+  const end = Math.min(l3.readUInt16BE(2), l3.length);
+  return {
+    srcPort: l3.readUInt16BE(ihl),
+    dstPort: l3.readUInt16BE(ihl + 2),
+    flags: l3[ihl + 13]!,
+    payload: l3.subarray(Math.min(ihl + dataOffset, end), end),
+  };
 }
 
 export class PcapFollower {

@@ -1,4 +1,6 @@
 /** Markdown tables and the summary rows the JSON carries. */
+import type { CloudTrial } from './cloud.js';
+import type { CloudMechanism } from './cloud-seed.js';
 import type { DetectionConfig } from './configs.js';
 import type { FaultKind, Trial } from './detection.js';
 import type { Impl } from './daemons.js';
@@ -154,4 +156,91 @@ export function machineBlock(m: MachineInfo, totalSec: number, command: string):
     `- total run time: ${totalSec.toFixed(0)} s`,
     `- command: \`${command}\``,
   ].join('\n');
+}
+
+export interface CloudRow {
+  mechanism: CloudMechanism;
+  n: number;
+  latencyMs: number;
+  trials: { ok: number; failed: number };
+  /** Seconds, over successful trials. */
+  request?: Summary;
+  confirmed?: Summary;
+  detect?: Summary;
+  /** Calls per failover by the new master (medians and maxima over trials). */
+  calls?: { mutating: Summary; readBack: Summary; failed: Summary };
+}
+
+export function cloudRows(trials: CloudTrial[]): CloudRow[] {
+  const rows: CloudRow[] = [];
+  const key = (t: CloudTrial): string => `${t.mechanism}/${t.n}/${t.latencyMs}`;
+  const seen = new Set<string>();
+  for (const t of trials) {
+    if (seen.has(key(t))) continue;
+    seen.add(key(t));
+    const mine = trials.filter((x) => key(x) === key(t));
+    const ok = mine.filter((x) => x.ok);
+    const row: CloudRow = {
+      mechanism: t.mechanism,
+      n: t.n,
+      latencyMs: t.latencyMs,
+      trials: { ok: ok.length, failed: mine.length - ok.length },
+    };
+    const pick = (f: (x: CloudTrial) => number | undefined): Summary | undefined =>
+      summarize(ok.map(f).filter((v): v is number => v !== undefined));
+    const request = pick((x) => x.request);
+    const confirmed = pick((x) => x.confirmed);
+    const detect = pick((x) => x.detect);
+    const mutating = pick((x) => x.calls?.mutating);
+    const readBack = pick((x) => x.calls?.readBack);
+    const failed = pick((x) => x.calls?.failed);
+    if (request) row.request = request;
+    if (confirmed) row.confirmed = confirmed;
+    if (detect) row.detect = detect;
+    if (mutating && readBack && failed) row.calls = { mutating, readBack, failed };
+    rows.push(row);
+  }
+  const order = (r: CloudRow): number => (r.mechanism === 'eip' ? 0 : 1e6) + r.latencyMs * 1000 + r.n;
+  return rows.sort((a, b) => order(a) - order(b));
+}
+
+const CLOUD_MECHANISM_LABEL: Record<CloudMechanism, string> = {
+  eip: 'eip (N Elastic IPs)',
+  route: 'route (N routes, 1 table)',
+};
+
+function callsCell(c: CloudRow['calls']): string {
+  if (!c) return 'n/a';
+  const same = c.mutating.min === c.mutating.max && c.readBack.min === c.readBack.max;
+  const text = same
+    ? `${c.mutating.median} + ${c.readBack.median}`
+    : `${c.mutating.median} + ${c.readBack.median} (${c.mutating.min}–${c.mutating.max} + ${c.readBack.min}–${c.readBack.max})`;
+  return c.failed.max > 0 ? `${text}, ≤ ${c.failed.max} failed` : text;
+}
+
+export function cloudTable(rows: CloudRow[]): string {
+  const out = [
+    '| mechanism | N | emulator latency ms | trials | transition → first mutating request median | p95 | max | fault → holder confirmed median | p95 | max | calls per failover (mutating + read-back) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const r of rows) {
+    const trials = r.trials.failed > 0 ? `${r.trials.ok} (+${r.trials.failed} failed)` : `${r.trials.ok}`;
+    const missing = r.trials.ok === 0 ? 'n/a — no successful trial' : undefined;
+    out.push(
+      `| ${CLOUD_MECHANISM_LABEL[r.mechanism]} | ${r.n} | ${r.latencyMs} | ${trials} | ${cells(r.request, missing).join(' | ')} | ${cells(r.confirmed, missing).join(' | ')} | ${callsCell(r.calls)} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+/** Failed cloud trials, listed like the detection part's. */
+export function cloudTrialNote(trials: CloudTrial[]): string {
+  const failed = trials.filter((t) => !t.ok);
+  let s = `Trials per row as listed (alternating eip, route, eip, …).`;
+  if (failed.length > 0) {
+    s += ` ${failed.length} trial(s) failed and are left out:\n`;
+    for (const t of failed)
+      s += `\n- ${t.mechanism} N=${t.n} latency ${t.latencyMs} ms #${t.index + 1}: ${t.error?.split('\n')[0]}`;
+  }
+  return s;
 }
