@@ -16,6 +16,12 @@
  *    disarmed by firing; `clear-timer` is emitted only for a timer cancelled before it fired.
  *  - A `timer` event whose timer is not armed, or that arrives before the armed deadline (a stale
  *    timer in the driver), is ignored.
+ *
+ * Sync group members (`params.syncGroup`) never promote themselves: where a lone instance would go
+ * BACKUP → MASTER, a member stays BACKUP, sets `wantMaster` and emits `want-master`, and a
+ * coordinator (sync-group.ts) answers with `sync-master` once every member wants MASTER, as
+ * keepalived's vrrp_sync_can_goto_master / vrrp_sync_master do. `sync-backup` is keepalived's
+ * vrrp_sync_backup: a member that is MASTER leaves because another member did.
  */
 import { addrLength, familyOf, writeIp } from './addr.js';
 import { masterDownIntervalUs, skewTimeUs, US_PER_CS } from './timing.js';
@@ -38,6 +44,8 @@ export interface InstanceParams {
   downTimerAdverts: number;
   /** This node's advert source address (tie-break). */
   primaryIp: string;
+  /** Member of a vrrp_sync_group: MASTER only when the group coordinator says so. Default false. */
+  syncGroup?: boolean;
 }
 
 export type InstanceEvent =
@@ -46,7 +54,14 @@ export type InstanceEvent =
   | { type: 'timer'; timer: TimerName }
   | { type: 'weights'; delta: number }
   | { type: 'fault'; active: boolean; reason: string }
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /**
+   * Sync group: every member wants MASTER, go now. `reason` is for the member whose own wish
+   * completed the group (its want-master reason); the others default to 'sync-group'.
+   */
+  | { type: 'sync-master'; reason?: TransitionReason }
+  /** Sync group: another member left MASTER for BACKUP; a MASTER follows it. */
+  | { type: 'sync-backup' };
 
 export type TransitionReason =
   | 'startup'
@@ -58,7 +73,8 @@ export type TransitionReason =
   | 'equal-priority-higher-ip'
   | 'fault'
   | 'fault-cleared'
-  | 'shutdown';
+  | 'shutdown'
+  | 'sync-group';
 
 export type Effect =
   | { type: 'send-advert'; priority: number; intervalCs: number }
@@ -75,7 +91,12 @@ export type Effect =
       masterDownUs: number;
       peer?: string;
     }
-  | { type: 'priority-changed'; from: number; to: number };
+  | { type: 'priority-changed'; from: number; to: number }
+  /**
+   * Sync group member held in BACKUP although it would go MASTER for `reason`; its master_down
+   * timer was re-armed (keepalived's wantstate MASTER). Cleared by an accepted advert.
+   */
+  | { type: 'want-master'; reason: TransitionReason };
 
 /** Why a BACKUP would become MASTER if master_down fired now (keepalived's next_master_reason). */
 export type MasterReason = 'master-down-timer' | 'priority-zero-received' | 'preempted-by-higher-priority';
@@ -110,6 +131,11 @@ export interface InstanceState {
   readonly nextMasterReason: MasterReason;
   /** Source of the last advert from the current master, as far as we know. */
   readonly masterIp: string | null;
+  /**
+   * Sync group member in BACKUP whose own rules say MASTER, held back until every member wants it
+   * (keepalived's wantstate == MASTER while state == BACKUP). Always false outside a sync group.
+   */
+  readonly wantMaster: boolean;
 }
 
 export interface StepResult {
@@ -138,6 +164,7 @@ export function createInstance(params: InstanceParams): InstanceState {
     preemptAt: null,
     nextMasterReason: 'master-down-timer',
     masterIp: null,
+    wantMaster: false,
   });
 }
 
@@ -170,6 +197,10 @@ export function step(s: InstanceState, e: InstanceEvent, nowUs: number): StepRes
       return e.active ? onFault(s, e.reason) : onFaultCleared(s, nowUs);
     case 'shutdown':
       return onShutdown(s);
+    case 'sync-master':
+      return onSyncMaster(s, e.reason ?? 'sync-group', nowUs);
+    case 'sync-backup':
+      return onSyncBackup(s, nowUs);
   }
 }
 
@@ -201,8 +232,32 @@ function onStart(s: InstanceState, now: number): StepResult {
     effects.push(transition(fresh, next, 'fault'));
     return { state: next, effects };
   }
+  if (basePriority === PRIO_OWNER && s.params.syncGroup) return ownerWaitsForGroup(fresh, now, effects);
   if (basePriority === PRIO_OWNER) return becomeMaster(fresh, now, 'priority-owner', effects);
   return enterBackup(fresh, now, 'startup', effects);
+}
+
+/**
+ * vrrp_init_state for an owner whose sync group is not MASTER: it starts in BACKUP wanting MASTER
+ * and gives a possible other master one advert interval (+ the minimal skew) to show up.
+ */
+function ownerWaitsForGroup(s: InstanceState, now: number, effects: Effect[]): StepResult {
+  const withInterval = update(s, { masterAdverIntervalCs: s.params.advertIntervalCs });
+  const msDown =
+    s.params.advertIntervalCs * US_PER_CS +
+    skewTimeUs(s.params.version, PRIO_OWNER, s.params.advertIntervalCs);
+  const next = update(withInterval, {
+    state: 'BACKUP',
+    msDownTimerUs: msDown,
+    masterDownAt: now + msDown,
+    adverAt: null,
+    preemptAt: null,
+    wantMaster: true,
+  });
+  effects.push({ type: 'set-timer', timer: 'master_down', at: now + msDown });
+  effects.push(transition(s, next, 'startup'));
+  effects.push({ type: 'want-master', reason: 'priority-owner' });
+  return { state: next, effects };
 }
 
 /** vrrp_state_backup (vrrp.c). */
@@ -265,6 +320,8 @@ function onBackupAdvert(
     preemptAt,
     nextMasterReason: 'master-down-timer',
     masterIp: e.src,
+    // vrrp_state_backup: a master we accept means we no longer want MASTER (sync groups).
+    wantMaster: false,
   });
   return { state: next, effects: [{ type: 'set-timer', timer: 'master_down', at: now + msDown }] };
 }
@@ -338,6 +395,7 @@ function onTimer(s: InstanceState, timer: TimerName, now: number): StepResult {
     return resendAndRearm(s, now, []);
   }
   if (timer === 'master_down' && s.state === 'BACKUP') {
+    if (s.params.syncGroup) return holdForGroup(s, now, s.nextMasterReason);
     return becomeMaster(update(s, { masterDownAt: null }), now, s.nextMasterReason, []);
   }
   return noop(s);
@@ -388,6 +446,7 @@ function onFault(s: InstanceState, reason: string): StepResult {
     adverAt: null,
     masterDownAt: null,
     msDownTimerUs: fullMasterDown(intervalReset),
+    wantMaster: false,
   });
   effects.push(transition(s, next, 'fault'));
   return { state: next, effects };
@@ -421,9 +480,64 @@ function onShutdown(s: InstanceState): StepResult {
     masterDownAt: null,
     preemptAt: null,
     masterAdverIntervalCs: s.params.advertIntervalCs,
+    wantMaster: false,
   });
   effects.push(transition(s, next, 'shutdown'));
   return { state: next, effects };
+}
+
+/**
+ * vrrp_sync_can_goto_master (vrrp_sync.c) answering "not yet": stay BACKUP wanting MASTER and give
+ * the other members a full Master_Down (with the current Master_Adver_Interval) to get there.
+ */
+function holdForGroup(s: InstanceState, now: number, reason: TransitionReason): StepResult {
+  const msDown = fullMasterDown(s);
+  const next = update(s, { wantMaster: true, msDownTimerUs: msDown, masterDownAt: now + msDown });
+  return {
+    state: next,
+    effects: [
+      { type: 'set-timer', timer: 'master_down', at: now + msDown },
+      { type: 'want-master', reason },
+    ],
+  };
+}
+
+/**
+ * vrrp_sync_master (vrrp_sync.c) → vrrp_state_goto_master for a member: a normal MASTER entry
+ * (advert first, then the adver timer) from BACKUP. A member in FAULT or INIT cannot be forced.
+ */
+function onSyncMaster(s: InstanceState, reason: TransitionReason, now: number): StepResult {
+  if (s.state !== 'BACKUP') return noop(s);
+  const effects: Effect[] = [];
+  if (s.masterDownAt !== null) effects.push({ type: 'clear-timer', timer: 'master_down' });
+  return becomeMaster(update(s, { masterDownAt: null }), now, reason, effects);
+}
+
+/**
+ * vrrp_sync_backup (vrrp_sync.c) → vrrp_state_leave_master with wantstate BACKUP: no priority-0
+ * advert (the peer's members take over when their Master_Down runs out), preempt_time cleared,
+ * master_down from a full Master_Down.
+ */
+function onSyncBackup(s: InstanceState, now: number): StepResult {
+  if (s.state !== 'MASTER') return noop(s);
+  const msDown = fullMasterDown(s);
+  const next = update(s, {
+    state: 'BACKUP',
+    adverAt: null,
+    msDownTimerUs: msDown,
+    masterDownAt: now + msDown,
+    preemptAt: null,
+    nextMasterReason: 'master-down-timer',
+    wantMaster: false,
+  });
+  return {
+    state: next,
+    effects: [
+      { type: 'clear-timer', timer: 'adver' },
+      { type: 'set-timer', timer: 'master_down', at: now + msDown },
+      transition(s, next, 'sync-group'),
+    ],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -446,6 +560,7 @@ function becomeMaster(
     adverAt: at,
     masterDownAt: null,
     preemptAt: null,
+    wantMaster: false,
   });
   effects.push({
     type: 'send-advert',
@@ -468,6 +583,7 @@ function enterBackup(s: InstanceState, now: number, reason: TransitionReason, ef
     adverAt: null,
     preemptAt: null,
     nextMasterReason: 'master-down-timer',
+    wantMaster: false,
   });
   effects.push({ type: 'set-timer', timer: 'master_down', at: now + msDown });
   effects.push(transition(s, next, reason));
