@@ -7,7 +7,7 @@
  *   npm run bench -- --trials 30      more trials
  *   npm run bench -- --quick          one trial per cell, 2 s windows (what CI runs)
  *   npm run bench -- --only footprint (or detection, cloud) to run one part
- *   npm run bench -- --cloud-trials 8 trials per cloud row at latency 0 (300 ms rows: half)
+ *   npm run bench -- --cloud-trials 10   trials per cloud row at latency 0 (default 6; 300 ms rows: half)
  *   npm run bench -- --out DIR        where the JSON and markdown go
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ const PARTS: Part[] = ['detection', 'footprint', 'cloud'];
  * The cloud part restarts a node per trial and, at 300 ms, waits out several API round trips, so
  * its trials cost 2–5 s each; these counts keep a full run under 15 minutes on 2 cores.
  */
-const CLOUD_TRIALS_FULL = 8;
+const CLOUD_TRIALS_FULL = 6;
 
 interface Args {
   trials: number;

@@ -24,7 +24,13 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { measureTakeover } from '../../test/netns/capture.js';
 import type { LabNode, LabProcess } from '../../test/netns/harness.js';
-import { EmulatorEvents, MUTATING_ACTIONS, wireRequests, type EventsMark } from './cloud-events.js';
+import {
+  EmulatorEvents,
+  MUTATING_ACTIONS,
+  wireRequests,
+  type CallEvent,
+  type EventsMark,
+} from './cloud-events.js';
 import { awsProviderOptions, cloudSeed, nodeIds, targetKeys, type CloudMechanism } from './cloud-seed.js';
 import { formulaSeconds } from './configs.js';
 import { sleep, startDaemon, type BenchDaemon } from './daemons.js';
@@ -229,9 +235,23 @@ async function startPair(env: BenchLab, emu: Emulator, pair: Pair): Promise<void
     apiBudgetMs(emu, pair.n),
     () => `${first.label}: the emulator never showed all ${pair.n} ${pair.mechanism} target(s) on its ENI`,
   );
-  const second = await start(env, emu, pair, 1);
-  pair.daemons.push(second);
-  await second.waitForState(INSTANCE, 'BACKUP', 15000);
+  pair.daemons.push(await joinAsBackup(env, emu, pair, 1));
+}
+
+/**
+ * Starts a node that must come up as backup, and waits until its BACKUP actions (a fresh node
+ * releases whatever EC2 still shows on its ENI: one Describe) are done, so no call of its start
+ * lands in the next trial's window.
+ */
+async function joinAsBackup(env: BenchLab, emu: Emulator, pair: Pair, me: number): Promise<BenchDaemon> {
+  const d = await start(env, emu, pair, me);
+  await d.waitForState(INSTANCE, 'BACKUP', 15000);
+  await waitFor(
+    () => (d.lines().some((l) => l.includes('"notify-done"') && l.includes('"BACKUP"')) ? true : undefined),
+    apiBudgetMs(emu, pair.n),
+    () => `${d.label}: no notify-done for BACKUP`,
+  );
+  return d;
 }
 
 async function killPair(pair: Pair): Promise<void> {
@@ -292,19 +312,23 @@ async function runTrial(env: BenchLab, emu: Emulator, pair: Pair, index: number)
     );
     res.confirmed = confirmedMs / 1000 - tk.faultT;
 
-    // floatip's acquire ends with its own read-back; the holder policy then reads once more.
+    // floatip's acquire ends with its own read-back; the holder policy then reads once more, and
+    // that answer ends the failover's calls.
     const acquired = await waitFor(
       () => acquireResult(backup, logMark),
       apiBudgetMs(emu, pair.n),
       () => `${backup.label} logged no successful acquire`,
     );
-    res.acquire = acquired / 1000;
-    await sleep(emu.latencyMs + 250);
-
+    res.acquire = acquired.durationMs / 1000;
     const key = accessKey(backup.node);
-    const calls = emu.events
-      .callsSince(events)
-      .filter((c) => c.key === key && c.arrival >= tk.faultT * 1000 - 1);
+    const mine = (): CallEvent[] =>
+      emu.events.callsSince(events).filter((c) => c.key === key && c.arrival >= tk.faultT * 1000 - 1);
+    await waitFor(
+      () => mine().find((c) => !MUTATING_ACTIONS.has(c.action) && c.arrival >= acquired.at),
+      emu.latencyMs + 1000,
+      () => `${backup.label}: no read-back after its acquire`,
+    ).catch(() => undefined);
+    const calls = mine();
     res.calls = countCalls(calls.map((c) => ({ action: c.action, ok: c.status < 300 })));
     const firstMutationAtEmu = calls.find((c) => MUTATING_ACTIONS.has(c.action));
     if (firstMutationAtEmu) res.requestAtEmulator = firstMutationAtEmu.arrival / 1000 - tk.firstT;
@@ -318,9 +342,7 @@ async function runTrial(env: BenchLab, emu: Emulator, pair: Pair, index: number)
     await master.kill();
     frozen = undefined;
     const idx = pair.daemons.indexOf(master);
-    const again = await start(env, emu, pair, pair.nodes.indexOf(master.node));
-    pair.daemons[idx] = again;
-    await again.waitForState(INSTANCE, 'BACKUP', 15000);
+    pair.daemons[idx] = await joinAsBackup(env, emu, pair, pair.nodes.indexOf(master.node));
     roles(pair);
     env.observer.forgetBefore(Date.now() / 1000 - 30);
     res.ok = true;
@@ -331,15 +353,22 @@ async function runTrial(env: BenchLab, emu: Emulator, pair: Pair, index: number)
   }
 }
 
-/** durationMs of the first successful `acquire` floatip logged after `mark`, if any yet. */
-function acquireResult(d: BenchDaemon, mark: number): number | undefined {
+/** The first successful `acquire` floatip logged after `mark` (log time, epoch ms), if any yet. */
+function acquireResult(d: BenchDaemon, mark: number): { durationMs: number; at: number } | undefined {
   const lines = d.lines();
   for (let i = mark; i < lines.length; i++) {
     const l = lines[i]!;
     if (!l.includes('"provider-call"') || !l.includes('"acquire"')) continue;
     try {
-      const j = JSON.parse(l) as { event?: string; op?: string; outcome?: string; durationMs?: number };
-      if (j.event === 'provider-call' && j.op === 'acquire' && j.outcome === 'ok') return j.durationMs ?? 0;
+      const j = JSON.parse(l) as {
+        event?: string;
+        op?: string;
+        outcome?: string;
+        durationMs?: number;
+        time?: number;
+      };
+      if (j.event === 'provider-call' && j.op === 'acquire' && j.outcome === 'ok')
+        return { durationMs: j.durationMs ?? 0, at: j.time ?? 0 };
     } catch {
       // not a log line
     }

@@ -211,10 +211,8 @@ const CLOUD_MECHANISM_LABEL: Record<CloudMechanism, string> = {
 
 function callsCell(c: CloudRow['calls']): string {
   if (!c) return 'n/a';
-  const same = c.mutating.min === c.mutating.max && c.readBack.min === c.readBack.max;
-  const text = same
-    ? `${c.mutating.median} + ${c.readBack.median}`
-    : `${c.mutating.median} + ${c.readBack.median} (${c.mutating.min}–${c.mutating.max} + ${c.readBack.min}–${c.readBack.max})`;
+  const range = (s: Summary): string => (s.min === s.max ? `${s.min}` : `${s.min}–${s.max}`);
+  const text = `${range(c.mutating)} + ${range(c.readBack)}`;
   return c.failed.max > 0 ? `${text}, ≤ ${c.failed.max} failed` : text;
 }
 

@@ -168,7 +168,17 @@ void test('npm run bench -- --quick: completes, prints both tables with numbers,
       const cells = r.split('|').map((c) => c.trim());
       for (const i of [4, 5, 7, 8]) assert.match(cells[i]!, /^\d+\.\d+$/, `cell ${i} of "${r}"`);
     }
-    assert.match(stdout, /pending AWS provider/);
+    // | mechanism | N | latency | trials | request median | p95 | max | confirmed median | p95 | max | calls |
+    const cloudRows = lines.filter((l) => /^\| (eip|route) \(/.test(l));
+    assert.equal(cloudRows.length, 2, `one eip and one route row (latency 0, N = 1); got:\n${stdout}`);
+    for (const r of cloudRows) {
+      const cells = r.split('|').map((c) => c.trim());
+      assert.equal(cells[2], '1', `N of "${r}"`);
+      assert.equal(cells[4], '1', `one successful trial in "${r}"`);
+      for (const i of [5, 8]) assert.match(cells[i]!, /^\d+\.\d$/, `cell ${i} of "${r}"`);
+      // One mutation per failover; its read-backs (floatip's and the holder policy's) come after.
+      assert.match(cells[11]!, /^1 \+ [1-9]/, `calls of "${r}"`);
+    }
     assert.match(stdout, /keepalived v2\.2\.7/);
 
     const json = readdirSync(out).find((f) => f.endsWith('.json'));
@@ -176,9 +186,11 @@ void test('npm run bench -- --quick: completes, prints both tables with numbers,
     const doc = JSON.parse(readFileSync(join(out, json), 'utf8')) as {
       detection: { trials: { ok: boolean }[] };
       footprint: unknown[];
+      cloud: { trials: { ok: boolean }[] };
     };
     assert.equal(doc.detection.trials.length, 12);
     assert.equal(doc.footprint.length, 24);
+    assert.equal(doc.cloud.trials.length, 2);
 
     const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
     assert.doesNotMatch(left, new RegExp(`fiplab-${child.pid}-`), 'the bench left namespaces behind');
