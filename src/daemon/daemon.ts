@@ -1,16 +1,34 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import { notifyTimingsFor, type FloatipConfig, type InstanceSpec } from '../config/model.js';
+import {
+  notifyTimingsFor,
+  type FloatipConfig,
+  type InstanceSpec,
+  type SyncGroupSpec,
+} from '../config/model.js';
 import { interfaceInfo } from '../transport/interface-info.js';
 import type { TransportOptions } from '../transport/types.js';
 import { bytesToIp, ipToBytes } from '../vrrp/addr.js';
 import type { AdvertPolicy } from '../vrrp/advert-policy.js';
+import type { Effect } from '../vrrp/instance.js';
+import {
+  createSyncGroup,
+  memberFaults,
+  memberStepped,
+  type GroupState,
+  type GroupTransition,
+  type MemberView,
+  type SyncCommand,
+  type SyncGroupState,
+  type SyncResult,
+} from '../vrrp/sync-group.js';
 import type { Clock } from './clock.js';
 import { InstanceRunner, type TransitionListener } from './instance-runner.js';
 import type { ReceiveTarget } from './receive-path.js';
 import { NotifyStage, type ProviderStatus } from '../notify/notify-stage.js';
 import { buildProviders } from '../notify/registry.js';
+import type { NotifyState, Provider } from '../notify/provider.js';
 import { TrackerSet } from '../track/index.js';
 import { emptyCounters, type Counters } from './stats.js';
 import { TransportPool } from './transport-pool.js';
@@ -21,9 +39,34 @@ interface RunningInstance {
   stage: NotifyStage;
   target: ReceiveTarget;
   transportOptions: TransportOptions;
+  group: GroupRuntime | null;
 }
 
-export type InstanceStats = Counters & { state: string; priority: number; providers: ProviderStatus[] };
+/** One running vrrp_sync_group: the pure coordinator's state and what carries out its commands. */
+interface GroupRuntime {
+  spec: SyncGroupSpec;
+  g: SyncGroupState;
+  runners: Map<string, InstanceRunner>;
+  notifier: GroupNotifier | null;
+  /** Commands not yet injected; drained synchronously, in order, in the tick that made them. */
+  queue: SyncCommand[];
+  draining: boolean;
+}
+
+export type InstanceStats = Counters & {
+  state: string;
+  priority: number;
+  providers: ProviderStatus[];
+  /** Only for sync group members. */
+  syncGroup?: string;
+  groupState?: GroupState;
+  wantMaster?: boolean;
+};
+
+export interface SyncGroupStats {
+  state: GroupState;
+  members: Record<string, MemberView>;
+}
 
 /** Provider call deadline, read-back interval and split-brain hold-off when the config is silent. */
 /** SIGTERM must end within 1 s: what providers have not finished by then is logged and left. */
@@ -39,6 +82,7 @@ export interface DaemonOptions {
 /** The running set of VRRP instances built from one config, and how it changes on reload. */
 export class Daemon {
   private readonly running = new Map<string, RunningInstance>();
+  private groups = new Map<string, GroupRuntime>();
   private readonly unmatched: Counters = emptyCounters();
   private readonly pool: TransportPool;
   private config: FloatipConfig | null = null;
@@ -63,33 +107,63 @@ export class Daemon {
    * New instances are prepared first (source address and interface resolved, trackers built,
    * providers' prepare() run), so most bad configs fail the reload with the old set still
    * running; the VRRP socket itself is opened after the old instances stopped, so it can bind.
+   * A sync group is kept only when it and all its members are unchanged; otherwise all its
+   * members restart together, since the coordinator's view must start from the same INIT.
    */
   async apply(config: FloatipConfig): Promise<{ started: string[]; stopped: string[]; kept: string[] }> {
     const wanted = new Map(config.instances.map((s) => [s.name, s]));
-    const kept: string[] = [];
-    const toStop: RunningInstance[] = [];
-    const toStart: InstanceSpec[] = [];
+    const oldGroupOf = groupIndex(this.config);
+    const newGroupOf = groupIndex(config);
+    const unchanged = new Set<string>();
     for (const [name, r] of this.running) {
       const next = wanted.get(name);
-      if (next && sameInstance(r.spec, next)) kept.push(name);
-      else toStop.push(r);
+      if (next && sameInstance(r.spec, next) && sameGroup(oldGroupOf.get(name), newGroupOf.get(name))) {
+        unchanged.add(name);
+      }
     }
-    for (const spec of config.instances) if (!kept.includes(spec.name)) toStart.push(spec);
+    const groupKept = (g: SyncGroupSpec | undefined): boolean =>
+      !g || g.members.every((m) => unchanged.has(m));
+    const kept = [...unchanged].filter((name) => groupKept(newGroupOf.get(name)));
+    const toStop = [...this.running.values()].filter((r) => !kept.includes(r.spec.name));
+    const toStart = config.instances.filter((spec) => !kept.includes(spec.name));
+
+    const keptGroups = new Map<string, GroupRuntime>();
+    const newGroups = new Map<string, GroupRuntime>();
+    for (const gs of config.syncGroups) {
+      if (gs.members.length === 0) continue;
+      const old = this.groups.get(gs.name);
+      if (old && groupKept(gs)) keptGroups.set(gs.name, old);
+      else newGroups.set(gs.name, newGroupRuntime(gs));
+    }
 
     // Prepare first: resolve sources and interfaces, build trackers and providers for the new
     // ones, so errors surface before anything running is disturbed.
     const trackers = new TrackerSet(config, { log: this.opts.log });
     const prepared: RunningInstance[] = [];
     try {
-      for (const spec of toStart) prepared.push(await this.prepare(spec, config));
+      for (const spec of toStart) {
+        const gs = newGroupOf.get(spec.name);
+        prepared.push(await this.prepare(spec, config, gs ? (newGroups.get(gs.name) ?? null) : null));
+      }
+      for (const rt of newGroups.values()) {
+        const first = wanted.get(rt.spec.members[0] ?? '');
+        if (first) rt.notifier = await GroupNotifier.create(rt.spec, first, config, this.opts.log);
+      }
     } catch (err) {
       await Promise.allSettled(prepared.map((p) => p.stage.close()));
+      await Promise.allSettled(
+        [...newGroups.values()].flatMap((rt) => (rt.notifier ? [rt.notifier.close()] : [])),
+      );
       throw err;
     }
     trackers.start();
     await trackers.firstResults();
 
     for (const r of toStop) await this.stopOne(r);
+    for (const [name, rt] of this.groups) {
+      if (keptGroups.get(name) !== rt) await this.closeNotifier(rt);
+    }
+    this.groups = new Map([...keptGroups, ...newGroups]);
     await this.trackers?.stop();
     this.trackers = trackers;
     trackers.onChange((instance, inputs, cause) => {
@@ -107,13 +181,12 @@ export class Daemon {
         },
         cause.text,
       );
-      this.applyTrackInputs(r.runner, inputs);
+      this.applyTrackInputs(r, inputs);
     });
     for (const name of kept) {
       const r = this.running.get(name);
-      if (r) this.applyTrackInputs(r.runner, trackers.inputs(name));
+      if (r) this.applyTrackInputs(r, trackers.inputs(name));
     }
-    const started: string[] = [];
     for (const p of prepared) {
       await this.pool.attach(p.transportOptions, p.target).then(
         (transport) => {
@@ -126,8 +199,12 @@ export class Daemon {
         },
       );
       this.running.set(p.spec.name, p);
-      // Tracker results first, as keepalived: an instance whose check fails never starts as MASTER.
-      this.applyTrackInputs(p.runner, trackers.inputs(p.spec.name));
+    }
+    // Tracker results of every new instance first, as keepalived: an instance whose check fails
+    // never starts as MASTER, and no sync group member starts outside FAULT while another is faulty.
+    for (const p of prepared) this.applyTrackInputs(p, trackers.inputs(p.spec.name));
+    const started: string[] = [];
+    for (const p of prepared) {
       p.runner.start();
       started.push(p.spec.name);
     }
@@ -140,6 +217,7 @@ export class Daemon {
     instances: Record<string, InstanceStats>;
     unmatched: Counters;
     trackers: ReturnType<TrackerSet['status']>;
+    syncGroups: Record<string, SyncGroupStats>;
   } {
     const instances: Record<string, InstanceStats> = {};
     for (const [name, r] of this.running) {
@@ -148,9 +226,26 @@ export class Daemon {
         state: r.runner.vrrpState,
         priority: r.runner.priority,
         providers: r.stage.status(),
+        ...(r.group
+          ? { syncGroup: r.group.spec.name, groupState: r.group.g.state, wantMaster: r.runner.wantMaster }
+          : {}),
       };
     }
-    return { instances, unmatched: { ...this.unmatched }, trackers: this.trackers?.status() ?? [] };
+    const syncGroups: Record<string, SyncGroupStats> = {};
+    for (const [name, rt] of this.groups) {
+      const members: Record<string, MemberView> = {};
+      for (const m of rt.g.members) {
+        const v = rt.g.views[m];
+        if (v) members[m] = { state: v.state, wantMaster: v.wantMaster };
+      }
+      syncGroups[name] = { state: rt.g.state, members };
+    }
+    return {
+      instances,
+      unmatched: { ...this.unmatched },
+      trackers: this.trackers?.status() ?? [],
+      syncGroups,
+    };
   }
 
   writeStats(path: string): void {
@@ -162,17 +257,75 @@ export class Daemon {
 
   async stop(): Promise<void> {
     await Promise.all([...this.running.values()].map((r) => this.stopOne(r)));
+    await Promise.all([...this.groups.values()].map((rt) => this.closeNotifier(rt)));
+    this.groups = new Map();
     await this.trackers?.stop();
     this.trackers = null;
     await this.pool.closeAll();
   }
 
-  private applyTrackInputs(runner: InstanceRunner, inputs: { delta: number; faults: string[] }): void {
-    runner.setWeights(inputs.delta);
-    runner.setFault(inputs.faults.length > 0, inputs.faults.join('; '));
+  private applyTrackInputs(r: RunningInstance, inputs: { delta: number; faults: string[] }): void {
+    r.runner.setWeights(inputs.delta);
+    // A sync group member's FAULT is the group's: any faulty member makes every member faulty.
+    if (r.group) this.takeSync(r.group, memberFaults(r.group.g, r.spec.name, inputs.faults));
+    else r.runner.setFault(inputs.faults.length > 0, inputs.faults.join('; '));
   }
 
-  private async prepare(spec: InstanceSpec, config: FloatipConfig): Promise<RunningInstance> {
+  /** A member's reducer step, fed to its group's coordinator. */
+  private memberStep(rt: GroupRuntime, member: string, view: MemberView, effects: readonly Effect[]): void {
+    this.takeSync(rt, memberStepped(rt.g, member, view, effects));
+  }
+
+  /**
+   * Store the coordinator's new state, announce a group transition, and inject its commands.
+   * Injected steps come back here re-entrantly; they only queue, and the outermost call drains,
+   * so commands run strictly in the order the coordinator produced them, all in this tick.
+   */
+  private takeSync(rt: GroupRuntime, r: SyncResult): void {
+    rt.g = r.state;
+    if (r.transition) this.groupTransition(rt, r.transition);
+    rt.queue.push(...r.commands);
+    if (rt.draining) return;
+    rt.draining = true;
+    try {
+      for (let c = rt.queue.shift(); c; c = rt.queue.shift()) {
+        const runner = rt.runners.get(c.member);
+        if (!runner) continue;
+        const e = c.event;
+        if (e.type === 'sync-master') runner.syncMaster(e.reason);
+        else if (e.type === 'sync-backup') runner.syncBackup();
+        else if (e.type === 'fault') runner.setFault(e.active, e.reason);
+      }
+    } finally {
+      rt.draining = false;
+    }
+  }
+
+  private groupTransition(rt: GroupRuntime, t: GroupTransition): void {
+    this.opts.log.info(
+      { event: 'group-transition', group: t.group, from: t.from, to: t.to, members: rt.g.members },
+      `sync group ${t.group}: ${t.from} -> ${t.to}`,
+    );
+    rt.notifier?.notify(t.to === 'INIT' ? 'STOP' : t.to);
+  }
+
+  private async closeNotifier(rt: GroupRuntime): Promise<void> {
+    if (!rt.notifier) return;
+    const outcome = await withBudget(rt.notifier.close());
+    rt.notifier = null;
+    if (outcome === 'late') {
+      this.opts.log.warn(
+        { event: 'stop-actions-late', group: rt.spec.name },
+        `sync group ${rt.spec.name}: notify scripts still running after ${STAGE_CLOSE_BUDGET_MS} ms; not waiting`,
+      );
+    }
+  }
+
+  private async prepare(
+    spec: InstanceSpec,
+    config: FloatipConfig,
+    group: GroupRuntime | null,
+  ): Promise<RunningInstance> {
     const sourceIp = resolveSourceIp(spec);
     const transportOptions: TransportOptions = {
       family: spec.family,
@@ -181,7 +334,17 @@ export class Daemon {
       unicastPeers: spec.unicastPeers.map(canonicalIp),
       unicastTtl: spec.unicastTtl,
     };
-    const runner = new InstanceRunner(spec, sourceIp, this.opts.clock, this.opts.log);
+    const runner = new InstanceRunner(
+      spec,
+      sourceIp,
+      this.opts.clock,
+      this.opts.log,
+      group?.spec.name ?? null,
+    );
+    if (group) {
+      group.runners.set(spec.name, runner);
+      runner.onStep((view, effects) => this.memberStep(group, spec.name, view, effects));
+    }
     const timings = notifyTimingsFor(config.global, spec);
     const stage = new NotifyStage({
       instance: spec.name,
@@ -205,19 +368,14 @@ export class Daemon {
     };
     const allowedSources =
       spec.unicastPeers.length > 0 && spec.checkUnicastSrc ? new Set(transportOptions.unicastPeers) : null;
-    return { spec, runner, stage, target: { runner, policy, allowedSources }, transportOptions };
+    return { spec, runner, stage, target: { runner, policy, allowedSources }, transportOptions, group };
   }
 
   private async stopOne(r: RunningInstance): Promise<void> {
     await r.runner.shutdown();
     this.pool.detach(r.transportOptions, r.target);
     this.running.delete(r.spec.name);
-    let timer: NodeJS.Timeout | undefined;
-    const budget = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), STAGE_CLOSE_BUDGET_MS);
-    });
-    const outcome = await Promise.race([r.stage.close().then(() => 'done' as const), budget]);
-    clearTimeout(timer);
+    const outcome = await withBudget(r.stage.close());
     if (outcome === 'late') {
       this.opts.log.warn(
         { event: 'stop-actions-late', instance: r.spec.name },
@@ -225,6 +383,117 @@ export class Daemon {
       );
     }
   }
+}
+
+/** Waits for `p`, but not longer than the stop budget. */
+async function withBudget(p: Promise<void>): Promise<'done' | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), STAGE_CLOSE_BUDGET_MS);
+  });
+  const outcome = await Promise.race([p.then(() => 'done' as const), budget]);
+  clearTimeout(timer);
+  return outcome;
+}
+
+/**
+ * Runs a sync group's own notify commands (notify_master/backup/fault/stop and the generic
+ * `notify ... GROUP name STATE 0`) and writes its notify_fifo line, once per group state change.
+ * It uses the script provider (through the registry) with kind GROUP, which already knows the
+ * group's commands and keepalived's conventions; the per-instance notify stages are untouched.
+ * As in the notify stage, a newer group transition cancels the scripts of an older one.
+ */
+class GroupNotifier {
+  private chain: Promise<void> = Promise.resolve();
+  private current: AbortController | null = null;
+
+  private constructor(
+    private readonly group: string,
+    private readonly provider: Provider,
+    private readonly log: Logger,
+  ) {}
+
+  /** null when the group has nothing to run or write. */
+  static async create(
+    spec: SyncGroupSpec,
+    member: InstanceSpec,
+    config: FloatipConfig,
+    log: Logger,
+  ): Promise<GroupNotifier | null> {
+    const hasNotify =
+      Object.values(spec.notify).some((c) => c !== undefined) || config.global.notifyFifo !== undefined;
+    if (!hasNotify) return null;
+    // The member's own script options (timeouts) apply to its group's scripts too; its own
+    // notify commands are left out, the notify stage runs those.
+    const options = member.providers.find((p) => p.type === 'script')?.options ?? {};
+    const glog = log.child({ group: spec.name });
+    const [provider] = await buildProviders(
+      { ...member, notify: {}, providers: [{ type: 'script', options }] },
+      config,
+      glog,
+    );
+    if (!provider?.onTransition) {
+      throw new Error(`sync group ${spec.name}: the script provider did not load; this is a floatip bug`);
+    }
+    try {
+      await provider.prepare();
+    } catch (err) {
+      provider.close?.();
+      throw new Error(`sync group ${spec.name}: notify scripts cannot start: ${errMsg(err)}`, { cause: err });
+    }
+    return new GroupNotifier(spec.name, provider, glog);
+  }
+
+  notify(state: NotifyState): void {
+    this.current?.abort(new Error(`superseded by ${state}`));
+    const ctl = new AbortController();
+    this.current = ctl;
+    const run = async (): Promise<void> => {
+      if (ctl.signal.aborted) return;
+      try {
+        await this.provider.onTransition!(
+          { kind: 'GROUP', name: this.group, state, priority: 0 },
+          ctl.signal,
+        );
+      } catch (err) {
+        // The script provider has logged each command's outcome already.
+        this.log.debug(
+          { event: 'group-notify', group: this.group, state, err: errMsg(err) },
+          'group notify failed',
+        );
+      }
+    };
+    this.chain = this.chain.then(run);
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    this.provider.close?.();
+  }
+}
+
+function newGroupRuntime(spec: SyncGroupSpec): GroupRuntime {
+  return {
+    spec,
+    g: createSyncGroup(spec.name, spec.members),
+    runners: new Map(),
+    notifier: null,
+    queue: [],
+    draining: false,
+  };
+}
+
+function groupIndex(config: FloatipConfig | null): Map<string, SyncGroupSpec> {
+  const out = new Map<string, SyncGroupSpec>();
+  for (const g of config?.syncGroups ?? []) for (const m of g.members) out.set(m, g);
+  return out;
+}
+
+function sameGroup(a: SyncGroupSpec | undefined, b: SyncGroupSpec | undefined): boolean {
+  if (!a || !b) return a === b;
+  const { pos: _pa, ...ra } = a;
+  const { pos: _pb, ...rb } = b;
+  return isDeepStrictEqual(ra, rb);
 }
 
 function sameInstance(a: InstanceSpec, b: InstanceSpec): boolean {

@@ -10,8 +10,10 @@ import {
   type InstanceEvent,
   type InstanceState,
   type TimerName,
+  type TransitionReason,
   type VrrpState,
 } from '../vrrp/instance.js';
+import type { MemberView } from '../vrrp/sync-group.js';
 import type { VrrpTransport } from '../transport/types.js';
 import { VRRP_MCAST_V4, VRRP_MCAST_V6 } from '../vrrp/advert.js';
 import { IpIdCounter } from '../vrrp/ipv4-header.js';
@@ -29,6 +31,9 @@ export interface TransitionInfo {
 
 export type TransitionListener = (t: TransitionInfo) => void;
 
+/** Every reducer step of the instance, after its effects were carried out (the sync group hook). */
+export type StepListener = (view: MemberView, effects: readonly Effect[]) => void;
+
 /**
  * Drives one VRRP instance: feeds events into the pure reducer and carries out its effects
  * (adverts on the wire, timers on the event loop, transitions to the log and to listeners such
@@ -41,6 +46,7 @@ export class InstanceRunner {
   private readonly pendingSends = new Set<Promise<void>>();
   private readonly listeners: TransitionListener[] = [];
   private readonly masterAdvertListeners: Array<(fromLowerMaster: boolean) => void> = [];
+  private readonly stepListeners: StepListener[] = [];
   private readonly destinations: string[];
   /** The advert body that only changes with priority: addresses and auth are fixed per spec. */
   private readonly advertTemplate: Omit<Advert, 'priority'>;
@@ -56,6 +62,8 @@ export class InstanceRunner {
     readonly sourceIp: string,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** The vrrp_sync_group the instance belongs to: it then goes MASTER only with the group. */
+    readonly syncGroup: string | null = null,
   ) {
     this.state = createInstance({
       name: spec.name,
@@ -67,6 +75,7 @@ export class InstanceRunner {
       preemptDelayUs: spec.preemptDelayMs * 1000,
       downTimerAdverts: spec.downTimerAdverts,
       primaryIp: sourceIp,
+      syncGroup: syncGroup !== null,
     });
     this.destinations =
       spec.unicastPeers.length > 0
@@ -95,6 +104,15 @@ export class InstanceRunner {
 
   get priority(): number {
     return effectivePriority(this.state);
+  }
+
+  /** A sync group member held in BACKUP until the whole group wants MASTER. */
+  get wantMaster(): boolean {
+    return this.state.wantMaster;
+  }
+
+  onStep(l: StepListener): void {
+    this.stepListeners.push(l);
   }
 
   onTransition(l: TransitionListener): void {
@@ -142,6 +160,16 @@ export class InstanceRunner {
     this.dispatch({ type: 'fault', active, reason });
   }
 
+  /** The sync group goes MASTER; `reason` for the member whose own wish completed it. */
+  syncMaster(reason?: TransitionReason): void {
+    this.dispatch(reason === undefined ? { type: 'sync-master' } : { type: 'sync-master', reason });
+  }
+
+  /** Another member of the sync group left MASTER for BACKUP. */
+  syncBackup(): void {
+    this.dispatch({ type: 'sync-backup' });
+  }
+
   /** Graceful stop: a MASTER says priority 0 so the backup takes over after Skew_Time only. */
   async shutdown(): Promise<void> {
     if (this.stopped) return;
@@ -161,6 +189,16 @@ export class InstanceRunner {
     this.state = state;
     this.stepSends = [];
     for (const fx of effects) this.apply(fx, now);
+    // Last, and after the state is stored: a listener (the sync group) may dispatch into this
+    // runner again, and this step's sends are already captured by its transition.
+    const view: MemberView = { state: state.state, wantMaster: state.wantMaster };
+    for (const l of this.stepListeners) {
+      try {
+        l(view, effects);
+      } catch (err) {
+        this.log.error({ err, instance: this.name }, 'step listener failed');
+      }
+    }
   }
 
   private apply(fx: Effect, now: number): void {
@@ -176,6 +214,12 @@ export class InstanceRunner {
         this.timers.delete(fx.timer);
         return;
       }
+      case 'want-master':
+        this.log.info(
+          { event: 'want-master', instance: this.name, group: this.syncGroup, reason: fx.reason },
+          `${this.name}: would become MASTER (${fx.reason}); waiting for the other members of sync group ${this.syncGroup ?? '?'}`,
+        );
+        return;
       case 'priority-changed':
         this.log.info(
           { event: 'priority-changed', instance: this.name, from: fx.from, to: fx.to },
