@@ -70,7 +70,13 @@ export class AwsProvider implements Provider {
     this.name = `aws:${this.options.mechanism}`;
     this.permissions = permissionsFor(this.options);
     this.label = `instance ${ctx.instance} aws ${this.options.mechanism}`;
-    this.log = ctx.log.child({ provider: 'aws', mechanism: this.options.mechanism, instance: ctx.instance });
+    // The daemon's logger may already carry provider/instance; a second copy makes duplicate JSON keys.
+    const bound = ctx.log.bindings();
+    this.log = ctx.log.child({
+      ...(bound.provider === undefined ? { provider: 'aws' } : {}),
+      mechanism: this.options.mechanism,
+      ...(bound.instance === undefined ? { instance: ctx.instance } : {}),
+    });
     this.random = deps.random ?? Math.random;
     if (this.options.mechanism === 'secondary-ip') this.secondaryAddresses(this.options);
   }

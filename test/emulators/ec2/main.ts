@@ -2,10 +2,21 @@
  * Standalone EC2 emulator, for the demo and for tests that run the daemon in another process or
  * network namespace:
  *   node --import tsx test/emulators/ec2/main.ts --listen 127.0.0.1:0 --seed seed.json
- * Prints one JSON line {"endpoint": …, "region": …, "pid": …} once listening; SIGTERM/SIGINT stop it.
+ *        [--imds i-0123… …] [--control /path/emu.sock]
+ * Prints one JSON line {"endpoint": …, "region": …, "pid": …, "imds": {instanceId: endpoint}}
+ * once listening; SIGTERM/SIGINT stop it.
+ *
+ * --imds INSTANCE_ID (repeatable): an IMDSv2 emulator for that instance on the same host (own
+ * port), following the EC2 state live, with instance-role credentials whose access key id is
+ * derived from the instance id, so the call log tells the callers apart.
+ * --control PATH: the test-only inspection/control routes (control.ts) on a Unix socket.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
+import { startImdsEmulator, type ImdsEmulator } from '../imds/server.js';
+import { imdsInstanceFromEc2, roleAccessKeyId } from '../imds/from-ec2.js';
+import { controlListener } from './control.js';
 import type { Ec2Knobs } from './knobs.js';
 import type { Ec2Seed } from './model.js';
 import { startEc2Emulator } from './server.js';
@@ -39,6 +50,8 @@ const { values } = parseArgs({
     'consistency-delay-ms': { type: 'string' },
     allow: { type: 'string' },
     reassociation: { type: 'string' },
+    imds: { type: 'string', multiple: true },
+    control: { type: 'string' },
   },
   strict: true,
 });
@@ -78,11 +91,40 @@ try {
     knobs,
     ...(randomSeed !== undefined ? { randomSeed } : {}),
   });
+  const imds: Record<string, string> = {};
+  const imdsServers: ImdsEmulator[] = [];
+  for (const instanceId of values.imds ?? []) {
+    if (!emu.state.instances.has(instanceId)) fail(`--imds ${instanceId}: no such instance in the seed`);
+    const server = await startImdsEmulator({
+      host,
+      port: 0,
+      instance: imdsInstanceFromEc2(emu.state, instanceId, {
+        name: 'floatip-emulated',
+        accessKeyId: roleAccessKeyId(instanceId),
+        secretAccessKey: 'emulated-secret-not-checked',
+        token: `emulated-session-token-${instanceId}`,
+      }),
+    });
+    imdsServers.push(server);
+    imds[instanceId] = server.endpoint;
+  }
+  let control: Server | null = null;
+  if (values.control !== undefined) {
+    const path = values.control;
+    rmSync(path, { force: true });
+    control = createServer(controlListener(emu));
+    await new Promise<void>((resolve, reject) => {
+      control!.once('error', reject);
+      control!.listen(path, resolve);
+    });
+  }
   process.stdout.write(
-    `${JSON.stringify({ endpoint: emu.endpoint, region: emu.region, pid: process.pid })}\n`,
+    `${JSON.stringify({ endpoint: emu.endpoint, region: emu.region, pid: process.pid, imds })}\n`,
   );
   const stop = (): void => {
-    emu.close().then(
+    control?.close();
+    control?.closeAllConnections();
+    Promise.all([emu.close(), ...imdsServers.map((s) => s.close())]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -36,3 +36,11 @@ export function imdsInstanceFromEc2(
     };
   };
 }
+
+/**
+ * An access key id for emulated role credentials of `instanceId` (ASIA + 16 characters of its id),
+ * so the EC2 emulator's call log (accessKeyId) tells which instance called.
+ */
+export function roleAccessKeyId(instanceId: string): string {
+  return `ASIA${instanceId.replace(/^i-/, '').toUpperCase().padStart(16, '0').slice(-16)}`;
+}

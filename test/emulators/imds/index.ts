@@ -7,4 +7,4 @@ export {
   type ImdsRequestRecord,
   type ImdsRole,
 } from './server.js';
-export { imdsInstanceFromEc2 } from './from-ec2.js';
+export { imdsInstanceFromEc2, roleAccessKeyId } from './from-ec2.js';
