@@ -17,18 +17,33 @@
  *       at once, so a real failure of the holder is still taken over promptly;
  *     - a VRRP advert from a peer was accepted since we fenced (protocol 112 works again and VRRP
  *       still says we are master), and our last move is older than H;
- *     - it has been fenced for H and its own last move is older than H. This backstop exists
- *       because a winner cannot tell a lasting split from a silent BACKUP that kept the address
- *       (an election duel whose loser's call landed last): without it that address would stay on
- *       a backup for ever. The notify stage also releases on leaving MASTER, so providers that can
- *       give the address back end the duel at once (holder null).
+ *     - it has been fenced for the backstop wait and its own last move is older than H. This
+ *       backstop exists because a winner cannot tell a lasting split from a silent BACKUP that
+ *       kept the address (an election duel whose loser's call landed last): without it that
+ *       address would stay on a backup for ever. The notify stage also releases on leaving
+ *       MASTER, so providers that can give the address back end the duel at once (holder null).
  *  4. Every read of another holder asks the platform whether it is alive, so a dead holder is
  *     taken over on the first read, fenced or not.
+ *  5. The backstop wait is H, doubled each time a move of ours made without fresh evidence (a
+ *     backstop or a drift repair) is taken back within H, up to H·2^MAX_BACKSTOP_DOUBLINGS; back
+ *     to H once a move of ours has stood for a whole H. A silent BACKUP never takes an address
+ *     back, so such a move undone at once was answered by a live master we cannot hear, while it
+ *     may well hear us (a one-way cut). Retrying every H would move the address twice per H for
+ *     as long as the cut lasts; doubling makes that rarer, and the cap bounds how long a frozen
+ *     holder behind such a cut, or a silent BACKUP right after it heals, keeps the address.
  *
  * Outcome: a split in which one side hears the other, or one side dies, ends with exactly one
- * holder (the VRRP winner, or the survivor). A lasting total cut between two live masters costs at
- * most one move per node per hold-off window, each logged as a suspected split brain.
+ * holder (the VRRP winner, or the survivor); while a one-way or total cut lasts, the address moves
+ * at most once per node per hold-off window and ever more rarely, each move logged as a suspected
+ * split brain.
  */
+
+/**
+ * Cap of rule 5: the backstop wait grows to at most 4·H (4 min with the default H of 60 s). It is
+ * also how long a winner may wait for an address left on a silent BACKUP right after such a cut
+ * heals (it cannot tell the two apart), so it stays small.
+ */
+export const MAX_BACKSTOP_DOUBLINGS = 2;
 
 export interface HolderPolicyParams {
   /** How often a MASTER reads the holder back. */
@@ -47,6 +62,12 @@ export interface HolderPolicyState {
   readonly fencedAt: number | null;
   readonly fencedBy: string | null;
   readonly peerHeardSinceFence: boolean;
+  /** Why we last asked for the address (rule 5 counts only backstop moves). */
+  readonly lastMoveReason: AcquireReason | null;
+  /** When a read last showed this node as the holder (µs), null if never. */
+  readonly lastSelfSeenAt: number | null;
+  /** Rule 5: how many of our evidence-free moves in a row were taken back within H. */
+  readonly backstopDoublings: number;
   /** A holder read is outstanding: ticks do not pile up reads. */
   readonly reading: boolean;
   /** Next reconcile tick (µs), null when idle. */
@@ -70,7 +91,7 @@ export type PolicyAction =
   | { type: 'acquire'; reason: AcquireReason; previousHolder?: string }
   | { type: 'read-holder' }
   | { type: 'schedule'; at: number }
-  | { type: 'fenced'; holder: string; sinceOwnMoveUs: number }
+  | { type: 'fenced'; holder: string; sinceOwnMoveUs: number; backstopWaitUs: number }
   | { type: 'unfenced'; reason: string };
 
 export function createHolderPolicy(params: HolderPolicyParams): HolderPolicyState {
@@ -81,9 +102,17 @@ export function createHolderPolicy(params: HolderPolicyParams): HolderPolicyStat
     fencedAt: null,
     fencedBy: null,
     peerHeardSinceFence: false,
+    lastMoveReason: null,
+    lastSelfSeenAt: null,
+    backstopDoublings: 0,
     reading: false,
     reconcileAt: null,
   };
+}
+
+/** How long a fenced master waits before its backstop move (rule 5). */
+export function backstopWaitUs(s: HolderPolicyState): number {
+  return s.params.holdOffUs * 2 ** s.backstopDoublings;
 }
 
 export function stepHolderPolicy(
@@ -104,7 +133,14 @@ export function stepHolderPolicy(
         ? { type: 'acquire', reason }
         : { type: 'acquire', reason, previousHolder },
     );
-    return next({ phase: 'acquiring', reading: false, reconcileAt: null, fencedAt: null, fencedBy: null });
+    return next({
+      phase: 'acquiring',
+      reading: false,
+      reconcileAt: null,
+      fencedAt: null,
+      fencedBy: null,
+      lastMoveReason: reason,
+    });
   };
   const scheduleTick = (patch: Partial<HolderPolicyState>) => {
     const at = now + s.params.reconcileIntervalUs;
@@ -147,7 +183,14 @@ export function stepHolderPolicy(
       if (s.phase !== 'holding' && s.phase !== 'fenced') return next({});
       if (e.holder === e.self) {
         if (s.phase === 'fenced') out.push({ type: 'unfenced', reason: 'holder is this node again' });
-        return scheduleTick({ phase: 'holding', fencedAt: null, fencedBy: null });
+        const stood = s.lastMoveAt === null || now - s.lastMoveAt >= s.params.holdOffUs;
+        return scheduleTick({
+          phase: 'holding',
+          fencedAt: null,
+          fencedBy: null,
+          lastSelfSeenAt: now,
+          ...(stood ? { backstopDoublings: 0 } : {}),
+        });
       }
       if (e.holder === null) {
         // Free right after our own move: the platform has not caught up (eventual consistency)
@@ -161,13 +204,33 @@ export function stepHolderPolicy(
 
       if (s.phase === 'holding') {
         if (e.alive === false) return acquire('holder-dead', e.holder);
-        if (windowOpen) return acquire('drift', e.holder);
-        out.push({ type: 'fenced', holder: e.holder, sinceOwnMoveUs: sinceMove });
+        // Rule 5. Drift repairs count too: behind a one-way cut the deaf side sees each of the
+        // winner's moves as drift (it comes about H after its own), and without this the two
+        // would alternate once per H. How long our move stood is known up to the last read that
+        // still showed us.
+        const stoodUs =
+          s.lastMoveAt !== null && s.lastSelfSeenAt !== null && s.lastSelfSeenAt >= s.lastMoveAt
+            ? s.lastSelfSeenAt - s.lastMoveAt
+            : 0;
+        const probeUndone =
+          (s.lastMoveReason === 'hold-off-expired' || s.lastMoveReason === 'drift') &&
+          stoodUs < s.params.holdOffUs;
+        if (windowOpen && !probeUndone) return acquire('drift', e.holder);
+        const doublings = probeUndone
+          ? Math.min(s.backstopDoublings + 1, MAX_BACKSTOP_DOUBLINGS)
+          : s.backstopDoublings;
+        out.push({
+          type: 'fenced',
+          holder: e.holder,
+          sinceOwnMoveUs: sinceMove,
+          backstopWaitUs: s.params.holdOffUs * 2 ** doublings,
+        });
         return scheduleTick({
           phase: 'fenced',
           fencedAt: now,
           fencedBy: e.holder,
           peerHeardSinceFence: false,
+          backstopDoublings: doublings,
         });
       }
 
@@ -175,7 +238,7 @@ export function stepHolderPolicy(
       if (e.alive === false) return acquire('holder-dead', e.holder);
       if (s.peerHeardSinceFence && windowOpen) return acquire('vrrp-peer-heard', e.holder);
       const fencedFor = s.fencedAt === null ? 0 : now - s.fencedAt;
-      if (fencedFor >= s.params.holdOffUs && windowOpen) {
+      if (fencedFor >= backstopWaitUs(s) && windowOpen) {
         return acquire('hold-off-expired', e.holder);
       }
       return scheduleTick({ fencedBy: e.holder });

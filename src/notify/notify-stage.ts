@@ -270,8 +270,9 @@ export class NotifyStage {
             provider: s.provider.name,
             holder: a.holder,
             sinceOwnMoveMs: a.sinceOwnMoveUs / 1000,
+            backstopWaitMs: a.backstopWaitUs / 1000,
           },
-          `${this.o.instance}/${s.provider.name}: ${a.holder} took the address ${Math.round(a.sinceOwnMoveUs / 1000)} ms after this node did; another master is active (protocol 112 cut?). Yielding and fenced until there is evidence it should move back`,
+          `${this.o.instance}/${s.provider.name}: ${a.holder} took the address ${Math.round(a.sinceOwnMoveUs / 1000)} ms after this node did; another master is active (protocol 112 cut?). Yielding and fenced until the holder is gone or dead, a VRRP peer is heard again, or ${Math.round(a.backstopWaitUs / 1000)} ms pass`,
         );
         return;
       case 'unfenced':

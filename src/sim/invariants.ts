@@ -9,7 +9,7 @@
  * members. Random loss and reorder-delayed packets are disturbances too (of sender and receiver),
  * so a quiet period never contains a loss burst. test/sim/README.md explains every bound.
  */
-import type { AcquireReason } from '../notify/holder-policy.js';
+import { MAX_BACKSTOP_DOUBLINGS, type AcquireReason } from '../notify/holder-policy.js';
 import type { Effect, InstanceEvent, InstanceState } from '../vrrp/instance.js';
 import { masterDownIntervalUs, skewTimeUs } from '../vrrp/timing.js';
 import type { Bounds, Scenario, SimNodeConfig } from './scenario.js';
@@ -157,6 +157,8 @@ export class Checker {
    * was not a running MASTER), else when the last such holder lost it (-Infinity: never).
    */
   private staleHolderAt = -Infinity;
+  /** S1: holder changes counted in the current quiet period (keyed by its start). */
+  private quietChanges = { since: -1, count: 0 };
   private comps: number[][] | null = null;
   private compsValid = false;
   private lastPre = -1;
@@ -262,24 +264,32 @@ export class Checker {
 
   /**
    * S1, second half: in a group quiet for the one-holder window the holder no longer changes,
-   * unless two running masters cannot hear each other at all (a lasting total cut between live
-   * masters: the rule then moves the address at most once per node per hold-off window, S2).
+   * unless a running master cannot hear another one. Such a deaf master still moves it only by
+   * its backstop, whose wait doubles while its moves are undone (H, 2H, 4H… up to the cap), and
+   * each such move is undone at most once: holder changes in the quiet period stay within
+   * 2 × (backstop moves one node can make in that time) per deaf master.
    */
   private holderChanged(before: number | null, after: number | null, t: number): void {
     const quietSince = Math.max(...this.lastDisturb);
     if (t - quietSince <= this.bounds.oneHolderUs) return;
+    if (this.quietChanges.since !== quietSince) this.quietChanges = { since: quietSince, count: 0 };
+    this.quietChanges.count++;
     const running = this.liveMasters();
-    const deaf = running.some((a) =>
-      running.some((b) => a < b && !this.world.canReach(a, b) && !this.world.canReach(b, a)),
-    );
-    if (deaf) return;
+    // Only a master that cannot hear another running master moves without evidence; each such
+    // move is undone at most once (by the master it cannot hear).
+    const deaf = running.filter((a) => running.some((b) => a !== b && !this.world.canReach(b, a)));
+    const cut = deaf.length > 0;
+    const budget = 2 * deaf.length * backstopMovesWithin(t - quietSince, this.scenario.holder.holdOffUs);
     this.counts['S1 one-holder']++;
+    if (this.quietChanges.count <= budget) return;
     const name = (j: number | null): string => (j === null ? 'nobody' : this.cfg(j).name);
     this.soft('S1 one-holder', t, [
       `the holder moved from ${name(before)} to ${name(after)}`,
       `although the whole group has been quiet since ${fmtMs(quietSince)}, longer than the`,
-      `one-holder window ${fmtMs(this.bounds.oneHolderUs)} (settle + 2·hold-off + reconcile + 3·latency), and no two`,
-      `running masters are cut off from each other both ways (running masters: ${this.names(running) || 'none'});`,
+      `one-holder window ${fmtMs(this.bounds.oneHolderUs)} (settle + hold-off + longest backstop wait + reconcile + 3·latency);`,
+      cut
+        ? `change ${this.quietChanges.count} of this quiet period exceeds the backstop budget ${budget} (masters that cannot hear another running master: ${this.names(deaf)})`
+        : `and every running master hears every other (running masters: ${this.names(running) || 'none'});`,
       `states: ${this.states(this.allIds())}; links: ${this.links()}`,
     ]);
   }
@@ -578,7 +588,7 @@ export class Checker {
       const stale = this.staleHolderAt >= quietSince;
       const window =
         this.bounds.healHolderUs +
-        (stale && this.scenario.holder.releaseOnLeave ? this.scenario.holder.holdOffUs : 0);
+        (stale && this.scenario.holder.releaseOnLeave ? this.bounds.backstopMaxUs : 0);
       if (comps.length !== 1 || t - quietSince <= window) continue;
       const h = this.world.holder;
       // A frozen holder looks running to the cloud and is silent on 112: no rule with these
@@ -604,7 +614,8 @@ export class Checker {
     const quietSince = Math.max(...this.lastDisturb);
     if (t - quietSince <= this.bounds.oneHolderUs) return;
     const masters = this.allIds().filter((j) => this.node(j).alive && this.node(j).s.state === 'MASTER');
-    if (masters.length === 0) return;
+    // Frozen masters cannot act: with no running one, nobody can be asked to fix the holder.
+    if (!masters.some((j) => !this.node(j).frozen)) return;
     this.counts['S1 one-holder']++;
     const h = this.world.holder;
     if (h === null || !masters.includes(h)) {
@@ -819,4 +830,19 @@ export class Checker {
 
 function ordinal(n: number): string {
   return n === 1 ? '1st' : n === 2 ? '2nd' : n === 3 ? '3rd' : `${n}th`;
+}
+
+/**
+ * How many backstop moves one fenced master can make within `windowUs` (holder policy rule 5): the
+ * first at once (it may have been fenced long before), then one per wait of H, 2H, 4H… capped.
+ */
+export function backstopMovesWithin(windowUs: number, holdOffUs: number): number {
+  if (holdOffUs <= 0) return Infinity;
+  let moves = 1;
+  let elapsed = 0;
+  for (let k = 0; ; k++) {
+    elapsed += holdOffUs * 2 ** Math.min(k, MAX_BACKSTOP_DOUBLINGS);
+    if (elapsed > windowUs) return moves;
+    moves++;
+  }
 }

@@ -3,6 +3,7 @@
  * conditions, the cloud's API latency and the timeline of faults. It is plain data, so a failing
  * scenario can be printed, and the simulator never draws configuration from the PRNG itself.
  */
+import { MAX_BACKSTOP_DOUBLINGS } from '../notify/holder-policy.js';
 import { masterDownIntervalUs, skewTimeUs, US_PER_CS } from '../vrrp/timing.js';
 import { Prng } from './prng.js';
 
@@ -135,6 +136,8 @@ export interface Bounds {
    * provider releases on leaving MASTER, + H (the fenced winner's backstop) when it does not.
    */
   healHolderUs: number;
+  /** The longest backstop wait of a fenced master (holder policy rule 5). */
+  backstopMaxUs: number;
   /** I7: how long after a priority-0 advert some receiver must be MASTER. */
   fastFailoverUs: number;
 }
@@ -153,19 +156,24 @@ export function scenarioBounds(s: Scenario): Bounds {
   const settleUs = masterDownMaxUs + 2 * advMaxUs + 2 * delayMaxUs + delayed;
   const healUs = masterDownMaxUs + advMaxUs + 2 * delayMaxUs + delayed;
   const { latencyMaxUs: lat, reconcileUs: rec, holdOffUs: hold } = s.holder;
-  // 3·latency: a holder read already in flight (sampled before the fault), the read that sees
-  // the change, and the acquire it triggers.
-  const oneHolderUs = settleUs + 2 * hold + rec + 3 * lat;
+  // The backstop waits H, or up to H·2^MAX_BACKSTOP_DOUBLINGS when earlier backstop moves of the
+  // same node were undone (holder policy rule 5: churn during a cut before this fault).
+  const backstopMaxUs = hold * 2 ** MAX_BACKSTOP_DOUBLINGS;
+  // Fenced for up to the longest backstop wait, after an own move up to H old; 3·latency: a holder
+  // read already in flight (sampled before the fault), the read that sees the change, and the
+  // acquire it triggers.
+  const oneHolderUs = settleUs + hold + backstopMaxUs + rec + 3 * lat;
   // Every read of another holder asks for liveness, so a dead holder is taken over on the first
-  // read after the death. Without liveness the reading master fences and waits for its backstop:
-  // fenced for H, then the next read (one more reconcile and latency).
-  const deadTakeoverUs = rec + 3 * lat + (s.holder.liveness === 'unknown' ? hold + rec + lat : 0);
+  // read after the death. Without liveness the reading master fences and waits for its backstop,
+  // then the next read (one more reconcile and latency).
+  const deadTakeoverUs = rec + 3 * lat + (s.holder.liveness === 'unknown' ? backstopMaxUs + rec + lat : 0);
   // A duel's winner fenced by the loser's later claim: with release-on-leave the loser frees the
   // address as it goes BACKUP and the winner reads nobody (re-read one reconcile later if that is
-  // within a reconcile of its own move); without it, the backstop fires H after the fence.
-  const healHolderUs = settleUs + 2 * rec + 4 * lat + (s.holder.releaseOnLeave ? 0 : hold);
+  // within a reconcile of its own move); without it, the backstop fires (H, up to 4·H) after the fence.
+  const healHolderUs = settleUs + 2 * rec + 4 * lat + (s.holder.releaseOnLeave ? 0 : backstopMaxUs);
   const fastFailoverUs = skewMaxUs + delayMaxUs;
   return {
+    backstopMaxUs,
     advMaxUs,
     masterDownMaxUs,
     skewMaxUs,

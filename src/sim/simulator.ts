@@ -614,7 +614,7 @@ export class Simulator implements WorldView {
       case 'fenced':
         this.trace.add(
           this.now,
-          `${x.cfg.name} policy: FENCED by ${a.holder} (own move ${ms(a.sinceOwnMoveUs)} ago)`,
+          `${x.cfg.name} policy: FENCED by ${a.holder} (own move ${ms(a.sinceOwnMoveUs)} ago; backstop in ${ms(a.backstopWaitUs)})`,
         );
         return;
       case 'unfenced':

@@ -70,3 +70,12 @@ export const neverFence: PolicyStepFn = (s, e, now) => {
 /** The platform's "holder is not running" is ignored: a dead holder looks alive. */
 export const ignoreDeadHolder: PolicyStepFn = (s, e, now) =>
   stepHolderPolicy(s, e.type === 'holder-read' && e.alive === false ? { ...e, alive: true } : e, now);
+
+/**
+ * Rule 5 removed: the policy never remembers why it last moved, so an evidence-free move that is
+ * undone at once is retried every H (the one-way-cut churn of test/sim/README.md flaw 3).
+ */
+export const noBackoff: PolicyStepFn = (s, e, now) => {
+  const r = stepHolderPolicy({ ...s, lastMoveReason: null, backstopDoublings: 0 }, e, now);
+  return { ...r, state: { ...r.state, lastMoveReason: null, backstopDoublings: 0 } };
+};

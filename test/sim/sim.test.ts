@@ -8,12 +8,12 @@ import {
   type SimNodeConfig,
   type TimedAction,
 } from '../../src/sim/scenario.js';
-import { Simulator } from '../../src/sim/simulator.js';
+import { Simulator, type PolicyStepFn } from '../../src/sim/simulator.js';
 import { formatTrace } from '../../src/sim/trace.js';
 import type { Violation } from '../../src/sim/invariants.js';
 import type { SimResult } from '../../src/sim/simulator.js';
 import { KNOWN_POLICY_FLAWS } from './known-flaws.js';
-import { ignoreSkew } from './mutations.js';
+import { ignoreSkew, noBackoff } from './mutations.js';
 
 const SEEDS = 10_000;
 const SEC = 1_000_000;
@@ -262,4 +262,40 @@ void test('sim: in a 112 split both sides claim, the later one fences, and it ta
   assert.match(text, /hit-holder: the holder is n2/);
   assert.match(text, /n1 policy: acquire \(holder-dead, from n2\)/);
   assert.equal(r.holder, 'n1');
+});
+
+void test('sim: a one-way cut leaves two masters; the deaf one backs off and the winner keeps the address', () => {
+  // Formerly flaw 3. n1 (prio 200) still hears n2's adverts and stays MASTER; n2 hears nothing
+  // from n1 and becomes MASTER too. n1 repairs every move of n2; rule 5 makes n2 retry ever more
+  // rarely (H, 2H, 4H, 4H…) instead of once per H for as long as the cut lasts.
+  const nodes = [node(0, 200), node(1, 100)];
+  const oneWay = [
+    [true, false], // n1 -> n2 lost
+    [true, true], // n2 -> n1 delivered
+  ];
+  const actions: TimedAction[] = [
+    { at: 0, action: { kind: 'start', node: 0 } },
+    { at: 2 * SEC, action: { kind: 'start', node: 1 } },
+    { at: 20 * SEC, action: { kind: 'partition', reach: oneWay, label: 'one-way n1 -> n2 lost' } },
+  ];
+  const cutUs = 300 * SEC; // 30 hold-off windows
+  const claims = (policyStep?: PolicyStepFn) => {
+    const r = new Simulator(scenario(nodes, actions, 20 * SEC + cutUs), {
+      traceAll: true,
+      ...(policyStep ? { policyStep } : {}),
+    }).run();
+    const text = formatTrace(r.trace);
+    return { r, text, n2: (text.match(/n2 policy: acquire/g) ?? []).length };
+  };
+  const real = claims();
+  assert.equal(real.r.violation, null, real.text);
+  assert.equal(real.r.holder, 'n1');
+  assert.match(real.text, /n2 policy: FENCED by n1 .*backstop in 40000\.000 ?ms/);
+  // n2's backstop waits 10, 20, 40, 40… s: at most 1 + 300 / 40 + 2 claims in the 300 s cut.
+  assert.ok(real.n2 <= 10, `n2 claimed ${real.n2} times:\n${real.text}`);
+  // Without rule 5 the same cut costs one claim of n2 (and one repair by n1) per H, and S1's
+  // budget for a deaf master says so.
+  const mutant = claims(noBackoff);
+  assert.equal(mutant.r.violation?.invariant, 'S1 one-holder', mutant.text);
+  assert.match(mutant.r.violation.message, /exceeds the backstop budget/);
 });

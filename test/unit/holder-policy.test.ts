@@ -271,3 +271,90 @@ test('split brain between two policies over one simulated holder keeps the move 
     }
   }
 });
+
+/**
+ * One-way cut: A hears B's adverts and stays master (better priority), B hears nothing and stays
+ * master too. A repairs every backstop move of B as drift; rule 5 makes B back off (H, 2H, 4H, 4H…)
+ * instead of moving every H for as long as the cut lasts.
+ */
+test('rule 5: a deaf master whose backstop moves are undone backs off to at most one move per 4·H', () => {
+  let holder: string | null = 'A';
+  const nodes = { A: createHolderPolicy(params), B: createHolderPolicy(params) };
+  const moves: Record<'A' | 'B', number[]> = { A: [], B: [] };
+  const waits: number[] = [];
+  const feed = (n: 'A' | 'B', e: PolicyEvent, t: number) => {
+    const r = stepHolderPolicy(nodes[n], e, t * S);
+    nodes[n] = r.state;
+    for (const a of r.actions) {
+      if (a.type === 'acquire') {
+        holder = n;
+        moves[n].push(t);
+        feed(n, { type: 'acquire-done', ok: true }, t);
+      } else if (a.type === 'read-holder') {
+        feed(n, { type: 'holder-read', holder, self: n, alive: true }, t);
+      } else if (a.type === 'fenced' && n === 'B') {
+        waits.push(a.backstopWaitUs / S);
+      }
+    }
+  };
+  feed('A', { type: 'became-master' }, 0);
+  feed('B', { type: 'became-master' }, 5);
+  for (let t = 1; t <= 1500; t++) {
+    feed('A', { type: 'tick' }, t);
+    feed('A', { type: 'peer-advert' }, t); // A hears B; it changes nothing while A holds
+    feed('B', { type: 'tick' }, t + 0.5);
+  }
+  // Without rule 5 B would move ~25 times in 1500 s (once per H) and A would undo each. B's first
+  // move after A's takes the address more than H after B's own, as drift; A undoes it at once.
+  assert.deepEqual(waits.slice(0, 3), [120, 240, 240], `B fenced with waits ${waits.join(', ')}`);
+  assert.ok(waits.every((w) => w <= 240));
+  const gaps = moves.B.slice(1).map((t, i) => t - moves.B[i]!);
+  assert.ok(
+    gaps.every((g, i) => i === 0 || g >= gaps[i - 1]! - 10),
+    `B moved at ${moves.B.join(', ')}`,
+  );
+  assert.ok(moves.B.length <= 8, `B moved ${moves.B.length} times: ${moves.B.join(', ')}`);
+  // A's own first move, then one repair per move of B.
+  assert.equal(moves.A.length, moves.B.length + 1, `A moved at ${moves.A.join(', ')}`);
+  assert.equal(holder, 'A');
+});
+
+test('rule 5: the doubled wait returns to H once a move of ours stands for a whole H', () => {
+  // Fenced by X after our became-master move; backstop after H; X undoes it within H → wait 2H.
+  const r = run([
+    [0, { type: 'became-master' }],
+    [0, { type: 'acquire-done', ok: true }],
+    [1, read('X')],
+    [70, { type: 'tick' }],
+    [70, read('X')], // backstop
+    [70, { type: 'acquire-done', ok: true }],
+    [71, read('X')], // undone at once: fenced, wait doubles
+  ]);
+  const fences = r.actions.filter(([, a]) => a.type === 'fenced').map(([, a]) => a);
+  assert.deepEqual(
+    fences.map((a) => (a.type === 'fenced' ? a.backstopWaitUs / S : 0)),
+    [60, 120],
+  );
+  // Not before 2·H of fencing, even though our own move is older than H.
+  const early = run(
+    [
+      [140, { type: 'tick' }],
+      [140, read('X')],
+    ],
+    r.state,
+  );
+  assert.ok(!early.kinds.some((k) => k.includes('acquire')), early.kinds.join(' '));
+  const later = run(
+    [
+      [192, { type: 'tick' }],
+      [192, read('X')], // fenced 121 s ≥ 2·H: backstop
+      [192, { type: 'acquire-done', ok: true }],
+      [193, read('me')],
+      [260, { type: 'tick' }],
+      [260, read('me')], // stood for a whole H: back to H
+    ],
+    early.state,
+  );
+  assert.ok(later.kinds.includes('192:acquire(hold-off-expired)'), later.kinds.join(' '));
+  assert.equal(later.state.backstopDoublings, 0);
+});
