@@ -2,11 +2,14 @@
  * `npm run demo`: two floatip nodes in network namespaces elect a master over unicast VRRPv3,
  * then the demo freezes the master (SIGSTOP: the hard-failure case), lets it come back and
  * preempt, and finally stops it gracefully (priority 0). It prints a timeline with the measured
- * takeover times next to the RFC 5798 formula values, and cleans up everything it created.
+ * takeover times next to the RFC 5798 formula values. Then the cloud part (scripts/demo/cloud.ts):
+ * the same pair moves an Elastic IP in emulated EC2, with a timeline from the master's last advert
+ * to the EIP confirmed on the new master. It cleans up everything it created.
  *
  * Needs root (network namespaces). Nothing leaves the namespaces: addresses are 10.99.0.0/16.
- *   npm run demo            human-readable timeline
- *   npm run demo -- --json  the same as one JSON document
+ *   npm run demo                          human-readable timeline
+ *   npm run demo -- --json                the same as one JSON document
+ *   npm run demo -- --ec2-latency-ms 300  emulated EC2 answers each call 300 ms late
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +17,21 @@ import { join } from 'node:path';
 import { createLab, floatipArgv, type Lab, type LabProcess } from '../test/netns/harness.js';
 import { measureTakeover, removeCaptureDir, startCapture, type Capture } from '../test/netns/capture.js';
 import { masterDownIntervalUs, skewTimeUs } from '../src/vrrp/timing.js';
+import { runCloudDemo, type CloudSummary } from './demo/cloud.js';
 
 const json = process.argv.includes('--json');
+const ec2LatencyMs = ((): number => {
+  const i = process.argv.indexOf('--ec2-latency-ms');
+  if (i < 0) return 0;
+  const v = Number(process.argv[i + 1]);
+  if (!(v >= 0 && v <= 10_000)) {
+    process.stderr.write(
+      `demo: --ec2-latency-ms needs a number of ms (0..10000), got ${process.argv[i + 1]}\n`,
+    );
+    process.exit(2);
+  }
+  return v;
+})();
 const ADVERT_CS = 100;
 const NODES = {
   a: { priority: 150, addr: '10.99.0.1', peer: '10.99.0.2' },
@@ -121,7 +137,8 @@ async function main(): Promise<number> {
   const measurements: Measurement[] = [];
   let capture: Capture | null = null;
   try {
-    lab = await createLab(['a', 'b'], { ipv6: false });
+    // e hosts the emulated EC2 of the cloud part.
+    lab = await createLab(['a', 'b', 'e'], { ipv6: false });
     capture = await startCapture(lab, lab.nodes.b!, { filter: 'ip proto 112' });
     say(
       `floatip demo: nodes a (prio ${NODES.a.priority}) and b (prio ${NODES.b.priority}), VRRPv3 unicast, advert ${ADVERT_CS * 10} ms\n`,
@@ -195,9 +212,7 @@ async function main(): Promise<number> {
       },
     );
 
-    if (json) {
-      process.stdout.write(JSON.stringify({ timeline, measurements }, null, 2) + '\n');
-    } else {
+    if (!json) {
       say('\n| scenario | on the wire | RFC formula | signal → MASTER log |\n|---|---:|---:|---:|');
       for (const m of measurements) {
         say(
@@ -207,6 +222,18 @@ async function main(): Promise<number> {
       say("\non the wire: captured at b, from a's last advert (hard) or its priority-0 advert (graceful)");
       say(
         "to b's first advert as master. RFC formula: Master_Down = 3 × 1 s + (256 − 100)/256 s; Skew_Time = 156/256 s.",
+      );
+    }
+
+    await Promise.all([a.stop(), b.stop()]);
+    const cloud: CloudSummary = await runCloudDemo({ lab, dir, ec2LatencyMs, say });
+    if (json) {
+      process.stdout.write(JSON.stringify({ timeline, measurements, cloud }, null, 2) + '\n');
+    } else {
+      say(
+        `\ncloud: a's last advert → EIP confirmed on b ${cloud.masterLostToConfirmedMs.toFixed(0)} ms; ` +
+          `b's transition → AssociateAddress at EC2 ${cloud.transitionToAssociateMs.toFixed(0)} ms; ` +
+          `AssociateAddress per failover: ${cloud.phases.map((p) => p.associateCalls).join(', ')}`,
       );
     }
     return 0;
