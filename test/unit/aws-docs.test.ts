@@ -73,7 +73,7 @@ function policiesOf(file: string): PolicyCheck[] {
   return out;
 }
 
-for (const file of ['docs/aws.md']) {
+for (const file of ['docs/aws.md', 'README.md']) {
   void test(`${file}: every IAM policy equals permissionsFor() of the aws providers in the YAML before it`, () => {
     const checks = policiesOf(file);
     assert.ok(checks.length >= 3, `${file} shows a policy for each of the three mechanisms`);
