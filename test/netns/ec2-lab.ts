@@ -116,6 +116,12 @@ export async function startEc2Lab(lab: Lab, o: Ec2LabOptions): Promise<Ec2Lab> {
   const seedFile = join(o.dir, 'ec2-seed.json');
   writeFileSync(seedFile, JSON.stringify(seed));
   const socket = join(o.dir, 'ec2-control.sock');
+  // sun_path holds 108 bytes; a long TMPDIR would otherwise fail deep inside the emulator.
+  if (Buffer.byteLength(socket) > 100) {
+    throw new Error(
+      `startEc2Lab: control socket path ${socket} is too long for a Unix socket; use a shorter dir`,
+    );
+  }
   const instanceIds = seed.instances!.map((i) => i.instanceId);
   const proc = lab.spawn(
     host.ns,
