@@ -241,7 +241,9 @@ export class Checker {
     const v = this.node(node);
     if (!v.alive) {
       this.startTakeover(node, t);
-    } else if (!v.frozen && v.s.state === 'MASTER') {
+    } else {
+      // The dead node no longer holds it. Whether this live holder is the right one (a stale
+      // claim of a BACKUP, say) is S1's and S4's question, not S3's.
       for (const c of this.takeovers) if (c.dead !== node) c.takenOver = true;
     }
     // A claim that lands after its node left MASTER (issued in the tenure, in flight when it
