@@ -1,9 +1,12 @@
 /**
  * The EC2 emulator as the cloud benchmark runs it, in its own lab namespace:
- *   cloud-emulator.ts --listen IP:PORT --seed FILE --events FILE [--latency-ms N]
- * Prints {"endpoint": …} once listening and appends JSON lines to the events file:
+ *   cloud-emulator.ts --listen IP:PORT --seed FILE --events FILE [--latency-ms 0,300]
+ * Answers with the first latency of the list; each SIGUSR2 moves to the next one (the clients,
+ * their connections and the EC2 state stay). Prints {"endpoint": …} once listening and appends
+ * JSON lines to the events file:
  *   {"ev":"call", action, key, arrival, durationMs, status, code?}   every answered request
  *   {"ev":"commit", t, action, holders: {target: eni | null}}          after every mutating action
+ *   {"ev":"latency", ms}                                                 at start and after each switch
  * `holders` lists only the Elastic IPs (by allocation id) and routes (by "rtb/cidr") whose holder
  * changed with that commit; the first commit line at start-up lists all of them.
  *
@@ -33,8 +36,9 @@ const fail = (m: string): never => {
 const m = /^([\d.]+):(\d+)$/.exec(values.listen ?? '') ?? fail('--listen IP:PORT is required');
 const eventsFile = values.events ?? fail('--events FILE is required');
 const seed = JSON.parse(readFileSync(values.seed ?? fail('--seed FILE is required'), 'utf8')) as Ec2Seed;
-const latencyMs = Number(values['latency-ms']);
-if (!(latencyMs >= 0)) fail(`--latency-ms must be a number ≥ 0, got ${values['latency-ms']}`);
+const latencies = (values['latency-ms'] ?? '0').split(',').map(Number);
+if (!latencies.every((l) => l >= 0))
+  fail(`--latency-ms must be numbers ≥ 0 separated by commas, got ${values['latency-ms']}`);
 
 const now = (): number => performance.timeOrigin + performance.now();
 const emit = (o: Record<string, unknown>): void => appendFileSync(eventsFile, `${JSON.stringify(o)}\n`);
@@ -78,8 +82,20 @@ for (const [action, spec] of Object.entries(ACTIONS)) {
 }
 
 const [, host, port] = m;
-const emu = await startEc2Emulator({ seed, host: host!, port: Number(port), knobs: { latencyMs } });
+const emu = await startEc2Emulator({
+  seed,
+  host: host!,
+  port: Number(port),
+  knobs: { latencyMs: latencies[0]! },
+});
 commit(emu.state, 'seed');
+emit({ ev: 'latency', ms: latencies[0] });
+let current = 0;
+process.on('SIGUSR2', () => {
+  current = Math.min(current + 1, latencies.length - 1);
+  emu.setKnobs({ latencyMs: latencies[current]! });
+  emit({ ev: 'latency', ms: latencies[current] });
+});
 // Same idea for the call log: report each answered request as the emulator records it.
 const add = emu.calls.add.bind(emu.calls);
 emu.calls.add = (r) => {

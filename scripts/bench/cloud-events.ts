@@ -34,6 +34,8 @@ export interface EventsMark {
 export class EmulatorEvents {
   readonly calls: CallEvent[] = [];
   readonly commits: CommitEvent[] = [];
+  /** The emulator's answer latency as it last reported it. */
+  latencyMs: number | undefined;
   private readonly holders = new Map<string, string | null>();
   private offset = 0;
   private partial = '';
@@ -63,6 +65,7 @@ export class EmulatorEvents {
 
   private take(e: { ev: string }): void {
     if (e.ev === 'call') this.calls.push(e as unknown as CallEvent);
+    else if (e.ev === 'latency') this.latencyMs = (e as unknown as { ms: number }).ms;
     else if (e.ev === 'commit') {
       const c = e as unknown as CommitEvent;
       this.commits.push(c);

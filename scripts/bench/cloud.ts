@@ -1,12 +1,14 @@
 /**
  * Cloud path: how fast floatip moves Elastic IPs and routes through the EC2 API after a failover.
  *
- * Two floatip pairs (v3 unicast, advert_interval 100ms, priority 100 each, one `aws` provider per
- * node, no GARP) talk to the EC2 emulator in its own lab namespace: fa/fb move N Elastic IPs
- * (mechanism eip, one private IP of the ENI per EIP), ka/kb move N routes (mechanism route, N
- * /32 destinations in one route table). The emulator runs once per latency (its `--latency-ms`
- * delays every answer; the state changes when the request arrives). Per (latency, N), both pairs
- * run side by side and trials alternate eip, route, eip, …
+ * floatip pairs (v3 unicast, advert_interval 100ms, priority 100 each, one `aws` provider per
+ * node, no GARP) talk to the EC2 emulator in its own lab namespace. One pair per mechanism and N:
+ * eip pairs move N Elastic IPs (one private IP of the ENI per EIP), route pairs move N routes (N
+ * /32 destinations in one route table of their own). All pairs run side by side for the whole
+ * part, and trials go round the pairs (eip N=1, route N=1, eip N=10, …), first with the emulator
+ * answering at once, then with its answers delayed by 300 ms (the state changes when a request
+ * arrives; only the answer is late). Idle pairs only send adverts and, as masters, read their
+ * holder back every 10 s.
  *
  * A trial freezes the master (SIGSTOP) and measures, on one clock:
  *   - request:   the new master's first advert on the wire → its first mutating request
@@ -31,28 +33,42 @@ import {
   type CallEvent,
   type EventsMark,
 } from './cloud-events.js';
-import { awsProviderOptions, cloudSeed, nodeIds, targetKeys, type CloudMechanism } from './cloud-seed.js';
+import {
+  awsProviderOptions,
+  cloudSeed,
+  nodeIds,
+  targetKeys,
+  type CloudMechanism,
+  type CloudPairSpec,
+} from './cloud-seed.js';
 import { formulaSeconds } from './configs.js';
 import { sleep, startDaemon, type BenchDaemon } from './daemons.js';
 import { tsxArgv, type BenchLab } from './lab.js';
 
 export const CLOUD_MECHANISMS: CloudMechanism[] = ['eip', 'route'];
-export const CLOUD_LATENCIES = [0, 300];
 export const CLOUD_COUNTS = [1, 10, 50];
 const INSTANCE = 'VI_1';
 const PRIORITY = 100;
 const ADVERT_INT = 0.1;
-const NODES: Record<CloudMechanism, [string, string]> = { eip: ['fa', 'fb'], route: ['ka', 'kb'] };
-/** Index of a node in the emulator's seed (its instance, ENI and private IPs). */
-const SEED_INDEX: Record<string, number> = { fa: 0, fb: 1, ka: 2, kb: 3 };
-const VRID: Record<CloudMechanism, number> = { eip: 30, route: 31 };
-const VIP: Record<CloudMechanism, string> = { eip: '10.99.1.30', route: '10.99.1.31' };
+/** VRIDs (and the last octet of the VIPs, which no provider here puts on an interface). */
+const VRID_BASE = 30;
 const MASTER_DOWN_MS = formulaSeconds({ version: 3, advertInt: ADVERT_INT }, PRIORITY, 'hard') * 1000;
 
-export interface CloudCell {
+/** One pair per mechanism and count, on lab nodes named like e10a/e10b and r10a/r10b. */
+export function cloudPairs(counts: readonly number[]): CloudPairSpec[] {
+  return counts
+    .flatMap((n) => CLOUD_MECHANISMS.map((mechanism) => ({ mechanism, n })))
+    .map((p, index) => {
+      const base = `${p.mechanism === 'eip' ? 'e' : 'r'}${p.n}`;
+      return { ...p, index, nodes: [`${base}a`, `${base}b`] as [string, string] };
+    });
+}
+
+export const cloudNodeNames = (pairs: readonly CloudPairSpec[]): string[] => pairs.flatMap((p) => p.nodes);
+
+export interface CloudBlock {
   latencyMs: number;
-  n: number;
-  /** Trials per mechanism. */
+  /** Trials per pair. */
   trials: number;
 }
 
@@ -86,7 +102,8 @@ export interface CloudTrial {
 }
 
 export interface CloudOptions {
-  cells: CloudCell[];
+  pairs: CloudPairSpec[];
+  blocks: CloudBlock[];
   log: (line: string) => void;
 }
 
@@ -95,10 +112,14 @@ interface Emulator {
   host: string;
   proc: LabProcess;
   events: EmulatorEvents;
+  /** Answer latency now (ms). */
   latencyMs: number;
+  /** Moves the emulator to its next latency. */
+  nextLatency(): Promise<void>;
 }
 
 interface Pair {
+  spec: CloudPairSpec;
   mechanism: CloudMechanism;
   n: number;
   nodes: [LabNode, LabNode];
@@ -106,46 +127,45 @@ interface Pair {
 }
 
 const accessKey = (node: LabNode): string => `AKIDBENCH${node.name.toUpperCase()}`;
-const eniOf = (node: LabNode): string => nodeIds(SEED_INDEX[node.name]!).eniId;
+const eniOf = (pair: Pair, node: LabNode): string => nodeIds(pair.spec, pair.nodes.indexOf(node)).eniId;
 
 export async function runCloud(env: BenchLab, o: CloudOptions): Promise<CloudTrial[]> {
   const trials: CloudTrial[] = [];
   const dir = mkdtempSync(join(tmpdir(), `${env.lab.id}-cloud-`));
+  const pairs = o.pairs.map((spec): Pair => ({
+    spec,
+    mechanism: spec.mechanism,
+    n: spec.n,
+    nodes: spec.nodes.map((name) => {
+      const node = env.lab.nodes[name];
+      if (!node) throw new Error(`bench lab has no node ${name}; create it with the cloud node names`);
+      return node;
+    }) as [LabNode, LabNode],
+    daemons: [],
+  }));
   try {
-    const latencies = [...new Set(o.cells.map((c) => c.latencyMs))];
-    for (const latencyMs of latencies) {
-      const emu = await startEmulator(env, dir, latencyMs);
-      try {
-        for (const cell of o.cells.filter((c) => c.latencyMs === latencyMs)) {
-          o.log(
-            `cloud: emulator latency ${latencyMs} ms, N = ${cell.n}, ${cell.trials} trial(s) per mechanism`,
-          );
-          const pairs = CLOUD_MECHANISMS.map((mechanism): Pair => ({
-            mechanism,
-            n: cell.n,
-            nodes: NODES[mechanism].map((name) => env.lab.nodes[name]!) as [LabNode, LabNode],
-            daemons: [],
-          }));
-          try {
-            await Promise.all(pairs.map((p) => startPair(env, emu, p)));
-            for (let i = 0; i < cell.trials; i++) {
-              for (const pair of pairs) {
-                const t = await runTrial(env, emu, pair, i);
-                trials.push(t);
-                o.log(`  ${describe(t)}`);
-                if (!t.ok) {
-                  await killPair(pair);
-                  await startPair(env, emu, pair);
-                }
-              }
+    const emu = await startEmulator(env, dir, o);
+    try {
+      o.log(`cloud: starting ${pairs.length} floatip pairs against the EC2 emulator`);
+      await Promise.all(pairs.map((p) => startPair(env, emu, p)));
+      for (const [b, block] of o.blocks.entries()) {
+        if (b > 0) await emu.nextLatency();
+        o.log(`cloud: emulator latency ${emu.latencyMs} ms, ${block.trials} trial(s) per pair`);
+        for (let i = 0; i < block.trials; i++) {
+          for (const pair of pairs) {
+            const t = await runTrial(env, emu, pair, i);
+            trials.push(t);
+            o.log(`  ${describe(t)}`);
+            if (!t.ok) {
+              await killPair(pair);
+              await startPair(env, emu, pair);
             }
-          } finally {
-            await Promise.all(pairs.map((p) => killPair(p)));
           }
         }
-      } finally {
-        await emu.proc.stop(3000);
       }
+    } finally {
+      await Promise.all(pairs.map((p) => killPair(p)));
+      await emu.proc.stop(3000);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -153,15 +173,12 @@ export async function runCloud(env: BenchLab, o: CloudOptions): Promise<CloudTri
   return trials;
 }
 
-async function startEmulator(env: BenchLab, dir: string, latencyMs: number): Promise<Emulator> {
+async function startEmulator(env: BenchLab, dir: string, o: CloudOptions): Promise<Emulator> {
   const node = env.cloudNode;
   const seedFile = join(dir, 'seed.json');
-  const seedNodes = Object.entries(SEED_INDEX).map(([name, index]) => ({
-    index,
-    addr4: env.lab.nodes[name]!.addr4,
-  }));
-  writeFileSync(seedFile, JSON.stringify(cloudSeed(seedNodes)));
-  const eventsFile = join(dir, `events-${latencyMs}.jsonl`);
+  writeFileSync(seedFile, JSON.stringify(cloudSeed(o.pairs)));
+  const eventsFile = join(dir, 'events.jsonl');
+  const latencies = o.blocks.map((b) => b.latencyMs);
   const proc = env.lab.spawn(
     node.ns,
     tsxArgv(
@@ -173,32 +190,53 @@ async function startEmulator(env: BenchLab, dir: string, latencyMs: number): Pro
       '--events',
       eventsFile,
       '--latency-ms',
-      String(latencyMs),
+      latencies.join(','),
     ),
     { label: `ec2-emulator@${node.name}` },
   );
   const line = await proc.waitForLine(/^\{"endpoint"/, 30000);
   const { endpoint } = JSON.parse(line) as { endpoint: string };
-  return { endpoint, host: node.addr4, proc, events: new EmulatorEvents(eventsFile), latencyMs };
+  const events = new EmulatorEvents(eventsFile);
+  let current = 0;
+  const emu: Emulator = {
+    endpoint,
+    host: node.addr4,
+    proc,
+    events,
+    latencyMs: latencies[0]!,
+    async nextLatency() {
+      current++;
+      const want = latencies[current]!;
+      proc.signal('SIGUSR2');
+      await waitFor(
+        () => (events.mark() && events.latencyMs === want ? true : undefined),
+        5000,
+        () => `the EC2 emulator did not switch to ${want} ms`,
+      );
+      emu.latencyMs = want;
+    },
+  };
+  return emu;
 }
 
 function configFor(pair: Pair, me: number, endpoint: string): string {
   const self = pair.nodes[me]!;
   const peer = pair.nodes[1 - me]!;
+  const index = pair.spec.index;
   return stringify({
     global: { router_id: `bench-${self.name}` },
     instances: [
       {
         name: INSTANCE,
         interface: self.ifname,
-        vrid: VRID[pair.mechanism],
+        vrid: VRID_BASE + index,
         priority: PRIORITY,
         advert_interval: `${ADVERT_INT * 1000}ms`,
         version: 3,
         state: 'BACKUP',
         unicast: { source: self.addr4, peers: [peer.addr4] },
-        virtual_ips: [`${VIP[pair.mechanism]}/16`],
-        providers: [awsProviderOptions(pair.mechanism, pair.n, SEED_INDEX[self.name]!, endpoint)],
+        virtual_ips: [`10.99.1.${VRID_BASE + index}/16`],
+        providers: [awsProviderOptions(pair.spec, me, endpoint)],
       },
     ],
   });
@@ -231,7 +269,7 @@ async function startPair(env: BenchLab, emu: Emulator, pair: Pair): Promise<void
   pair.daemons = [first];
   await first.waitForState(INSTANCE, 'MASTER', MASTER_DOWN_MS + 15000);
   await waitFor(
-    () => emu.events.allOnSince(mark, targetKeys(pair.mechanism, pair.n), eniOf(pair.nodes[0])),
+    () => emu.events.allOnSince(mark, targetKeys(pair.spec), eniOf(pair, pair.nodes[0])),
     apiBudgetMs(emu, pair.n),
     () => `${first.label}: the emulator never showed all ${pair.n} ${pair.mechanism} target(s) on its ENI`,
   );
@@ -281,6 +319,7 @@ async function runTrial(env: BenchLab, emu: Emulator, pair: Pair, index: number)
     master.freeze();
     frozen = master;
     await backup.waitForState(INSTANCE, 'MASTER', MASTER_DOWN_MS + 5000, logMark);
+    let why = '';
     const tk = await waitFor(
       () => {
         try {
@@ -291,20 +330,22 @@ async function runTrial(env: BenchLab, emu: Emulator, pair: Pair, index: number)
               to: backup.node.addr4,
               since,
               kind: 'hard',
-              vrid: VRID[pair.mechanism],
+              vrid: VRID_BASE + pair.spec.index,
             },
           );
-        } catch {
+        } catch (err) {
+          why = err instanceof Error ? err.message : String(err);
           return undefined;
         }
       },
-      2000,
-      () => `capture: no takeover advert from ${backup.node.addr4} (vrid ${VRID[pair.mechanism]})`,
+      // tcpdump writes each packet at once, but a loaded 2-core machine can delay it.
+      3000,
+      () => why,
     );
     res.detect = tk.firstT - tk.faultT;
 
-    const targets = targetKeys(pair.mechanism, pair.n);
-    const eni = eniOf(backup.node);
+    const targets = targetKeys(pair.spec);
+    const eni = eniOf(pair, backup.node);
     const confirmedMs = await waitFor(
       () => emu.events.allOnSince(events, targets, eni),
       apiBudgetMs(emu, pair.n),

@@ -53,11 +53,12 @@ export function tsxArgv(script: string, ...args: string[]): string[] {
   return [process.execPath, '--import', loader, `${SCRIPT_DIR}${script}`, ...args];
 }
 
-export async function createBenchLab(): Promise<BenchLab> {
+/** `extraNodes`: more nodes on the bridge, with nothing started on them (the cloud part's pairs). */
+export async function createBenchLab(extraNodes: readonly string[] = []): Promise<BenchLab> {
   const floatip = buildFloatip();
   let lab: Lab | undefined;
   try {
-    lab = await createLab(['fa', 'fb', 'ka', 'kb', 'cl', 'ec2'], { ipv6: false });
+    lab = await createLab(['fa', 'fb', 'ka', 'kb', 'cl', 'ec2', ...extraNodes], { ipv6: false });
     const n = lab.nodes as Record<'fa' | 'fb' | 'ka' | 'kb' | 'cl' | 'ec2', LabNode>;
     const sites: Record<Impl, PairSite> = {
       floatip: { impl: 'floatip', nodes: [n.fa, n.fb], vip: '10.99.1.10' },
