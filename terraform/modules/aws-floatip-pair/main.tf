@@ -33,8 +33,8 @@ locals {
     vrrp_address     = local.vrrp_address
     allocation_id    = coalesce(local.eip_allocation_id, "-")
     release_on_leave = var.release_on_leave
-    route_tables     = jsonencode(var.route_table_ids)
-    destinations     = jsonencode(local.route_destinations)
+    route_tables     = "[${join(", ", var.route_table_ids)}]"
+    destinations     = "[${join(", ", local.route_destinations)}]"
   }]
   # end of config_vars
 
