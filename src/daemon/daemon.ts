@@ -115,10 +115,15 @@ export class Daemon {
     const oldGroupOf = groupIndex(this.config);
     const newGroupOf = groupIndex(config);
     const unchanged = new Set<string>();
+    /** Kept with a new priority, preempt setting or tracker list: keepalived keeps their state too. */
+    const retuned = new Map<string, InstanceSpec>();
     for (const [name, r] of this.running) {
       const next = wanted.get(name);
-      if (next && sameInstance(r.spec, next) && sameGroup(oldGroupOf.get(name), newGroupOf.get(name))) {
+      if (!next || !sameGroup(oldGroupOf.get(name), newGroupOf.get(name))) continue;
+      if (sameInstance(r.spec, next)) unchanged.add(name);
+      else if (retunable(r.spec, next)) {
         unchanged.add(name);
+        retuned.set(name, next);
       }
     }
     const groupKept = (g: SyncGroupSpec | undefined): boolean =>
@@ -185,7 +190,17 @@ export class Daemon {
     });
     for (const name of kept) {
       const r = this.running.get(name);
-      if (r) this.applyTrackInputs(r, trackers.inputs(name));
+      if (!r) continue;
+      const next = retuned.get(name);
+      if (next) {
+        this.opts.log.info(
+          { event: 'retuned', instance: name, priority: next.priority, preempt: next.preempt },
+          `${name}: reloaded in place (priority ${r.spec.priority} → ${next.priority}); VRRP state kept`,
+        );
+        r.runner.retune(next);
+        r.spec = next;
+      }
+      this.applyTrackInputs(r, trackers.inputs(name));
     }
     for (const p of prepared) {
       await this.pool.attach(p.transportOptions, p.target).then(
@@ -494,6 +509,32 @@ function sameGroup(a: SyncGroupSpec | undefined, b: SyncGroupSpec | undefined): 
   const { pos: _pa, ...ra } = a;
   const { pos: _pb, ...rb } = b;
   return isDeepStrictEqual(ra, rb);
+}
+
+/**
+ * Whether a reload can apply `b` to a running `a` without restarting it: only the priority, the
+ * preempt settings, down_timer_adverts and the tracker lists differ. Everything that shapes the
+ * adverts, the sockets or the providers (addresses, interval, peers, notify, providers…) restarts.
+ */
+function retunable(a: InstanceSpec, b: InstanceSpec): boolean {
+  const soft = (s: InstanceSpec) => {
+    const {
+      pos: _pos,
+      priority: _priority,
+      preempt: _preempt,
+      preemptDelayMs: _preemptDelay,
+      downTimerAdverts: _down,
+      trackScripts: _ts,
+      trackInterfaces: _ti,
+      trackProcesses: _tp,
+      trackFiles: _tf,
+      initialState: _state,
+      extra: _extra,
+      ...rest
+    } = s;
+    return rest;
+  };
+  return isDeepStrictEqual(soft(a), soft(b));
 }
 
 function sameInstance(a: InstanceSpec, b: InstanceSpec): boolean {

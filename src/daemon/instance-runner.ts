@@ -8,6 +8,7 @@ import {
   step,
   type Effect,
   type InstanceEvent,
+  type InstanceParams,
   type InstanceState,
   type TimerName,
   type TransitionReason,
@@ -57,26 +58,18 @@ export class InstanceRunner {
   private listenerChain: Promise<void> = Promise.resolve();
   private readonly ipIds = new IpIdCounter();
 
+  private currentSpec: InstanceSpec;
+
   constructor(
-    readonly spec: InstanceSpec,
+    spec: InstanceSpec,
     readonly sourceIp: string,
     private readonly clock: Clock,
     private readonly log: Logger,
     /** The vrrp_sync_group the instance belongs to: it then goes MASTER only with the group. */
     readonly syncGroup: string | null = null,
   ) {
-    this.state = createInstance({
-      name: spec.name,
-      version: spec.version,
-      vrid: spec.vrid,
-      priority: spec.priority,
-      advertIntervalCs: spec.advertIntervalCs,
-      preempt: spec.preempt,
-      preemptDelayUs: spec.preemptDelayMs * 1000,
-      downTimerAdverts: spec.downTimerAdverts,
-      primaryIp: sourceIp,
-      syncGroup: syncGroup !== null,
-    });
+    this.currentSpec = spec;
+    this.state = createInstance(this.paramsFor(spec));
     this.destinations =
       spec.unicastPeers.length > 0
         ? [...spec.unicastPeers]
@@ -96,6 +89,35 @@ export class InstanceRunner {
 
   get name(): string {
     return this.spec.name;
+  }
+
+  /** The spec in force: the one it started with, or the last one retune() accepted. */
+  get spec(): InstanceSpec {
+    return this.currentSpec;
+  }
+
+  /**
+   * Take a reloaded spec that differs only in priority, preempt, preempt_delay,
+   * down_timer_adverts or tracker references, keeping the VRRP state (see retunable()).
+   */
+  retune(spec: InstanceSpec): void {
+    this.dispatch({ type: 'retune', params: this.paramsFor(spec) });
+    this.currentSpec = spec;
+  }
+
+  private paramsFor(spec: InstanceSpec): InstanceParams {
+    return {
+      name: spec.name,
+      version: spec.version,
+      vrid: spec.vrid,
+      priority: spec.priority,
+      advertIntervalCs: spec.advertIntervalCs,
+      preempt: spec.preempt,
+      preemptDelayUs: spec.preemptDelayMs * 1000,
+      downTimerAdverts: spec.downTimerAdverts,
+      primaryIp: this.sourceIp,
+      syncGroup: this.syncGroup !== null,
+    };
   }
 
   get vrrpState(): VrrpState {

@@ -61,7 +61,12 @@ export type InstanceEvent =
    */
   | { type: 'sync-master'; reason?: TransitionReason }
   /** Sync group: another member left MASTER for BACKUP; a MASTER follows it. */
-  | { type: 'sync-backup' };
+  | { type: 'sync-backup' }
+  /**
+   * A config reload changed only what can change without a restart (priority, preempt,
+   * preempt_delay, down_timer_adverts): keep the state, as keepalived keeps it across a reload.
+   */
+  | { type: 'retune'; params: InstanceParams };
 
 export type TransitionReason =
   | 'startup'
@@ -201,7 +206,43 @@ export function step(s: InstanceState, e: InstanceEvent, nowUs: number): StepRes
       return onSyncMaster(s, e.reason ?? 'sync-group', nowUs);
     case 'sync-backup':
       return onSyncBackup(s, nowUs);
+    case 'retune':
+      return onRetune(s, e.params, nowUs);
   }
+}
+
+/** What a retune may not change: these need a new instance (a restart). */
+const FIXED_PARAMS = ['name', 'version', 'vrid', 'advertIntervalCs', 'primaryIp', 'syncGroup'] as const;
+
+/**
+ * A reload that changes the priority of a running instance: the next advert carries the new
+ * priority (a lower one lets a preempting backup take over, as after a keepalived reload) and a
+ * BACKUP's master-down deadline moves by the change of Master_Down, as for a tracker weight.
+ */
+function onRetune(s: InstanceState, params: InstanceParams, now: number): StepResult {
+  validateParams(params);
+  for (const k of FIXED_PARAMS) {
+    if (params[k] !== s.params[k]) {
+      throw new Error(
+        `VRRP instance ${JSON.stringify(s.params.name)}: ${k} cannot change without restarting the instance`,
+      );
+    }
+  }
+  const p = Object.freeze({ ...params });
+  // An owner demoted to 254 after meeting another owner stays demoted while it is still configured 255.
+  const base =
+    s.basePriority !== s.params.priority && p.priority === s.params.priority ? s.basePriority : p.priority;
+  const eff = computeEffective(base, p.priority, s.weightsDelta);
+  const effects: Effect[] =
+    eff === s.effectivePriority ? [] : [{ type: 'priority-changed', from: s.effectivePriority, to: eff }];
+  const next = freeze({ ...s, params: p, basePriority: base, effectivePriority: eff });
+  const msDown = fullMasterDown(next);
+  if (s.state === 'BACKUP' && s.masterDownAt !== null && msDown !== s.msDownTimerUs) {
+    const at = Math.max(now, s.masterDownAt + (msDown - s.msDownTimerUs));
+    effects.push({ type: 'set-timer', timer: 'master_down', at });
+    return { state: update(next, { msDownTimerUs: msDown, masterDownAt: at }), effects };
+  }
+  return { state: update(next, { msDownTimerUs: msDown }), effects };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /**
  * `floatip run` as an operator drives it: SIGUSR2 stats, SIGHUP with a broken file (reported with
- * file:line:col, old config kept, no failover), SIGHUP with a valid change, SIGTERM (priority 0,
+ * file:line:col, old config kept, no failover), SIGHUP with priority edits (applied in place, state
+ * kept, as keepalived does), SIGTERM (priority 0,
  * exit 0 within 1 s). Two floatip nodes on a lab bridge, VRRPv3 unicast at 100 ms.
  */
 import { test } from 'node:test';
@@ -120,15 +121,30 @@ test('floatip run: stats, reload with a broken file, reload with a change, SIGTE
     'a rejected reload must not cause a failover',
   );
 
-  // A valid change: A's priority drops below B's. The instance restarts with priority 0 first,
-  // so B takes over after Skew_Time and A comes back as backup.
-  writeFileSync(confA, yamlConfig({ priority: 90, src: A.addr4, peer: B.addr4 }));
+  // A valid change that keeps A above B: reloaded in place, A stays MASTER, no failover.
+  writeFileSync(confA, yamlConfig({ priority: 120, src: A.addr4, peer: B.addr4 }));
   const hup2 = Date.now();
   a.signal('SIGHUP');
   await a.waitForLine((l) => l.includes('"reloaded"'), 5000);
-  await b.waitForLine(isTransitionTo('MASTER', hup2), 5000);
-  await a.waitForLine(isTransitionTo('BACKUP', hup2), 5000);
+  await new Promise((r) => setTimeout(r, 1000));
+  const sa3 = (await stats(a, statsA)).VI_1!;
+  assert.equal(sa3.state, 'MASTER');
+  assert.equal(sa3.priority, 120);
+  assert.equal(events(a, 'transition').filter((x) => x.time >= hup2).length, 0, 'A must not restart');
+  assert.equal(events(b, 'transition').filter((x) => x.time >= hup2).length, 0, 'B must not take over');
+  assert.equal((await stats(b, statsB)).VI_1!.pri_zero_rcvd, 0, 'A must not have said priority 0');
+
+  // Below B: still no restart. A's next adverts carry 90, B (preempt) ignores them and takes over
+  // after Master_Down, and A yields to B's higher-priority advert, as after a keepalived reload.
+  writeFileSync(confA, yamlConfig({ priority: 90, src: A.addr4, peer: B.addr4 }));
+  const hup3 = Date.now();
+  a.signal('SIGHUP');
+  await a.waitForLine((l) => l.includes('"reloaded"'), 5000);
+  await b.waitForLine(isTransitionTo('MASTER', hup3), 5000);
+  const yielded = await a.waitForLine(isTransitionTo('BACKUP', hup3), 5000);
+  assert.equal((JSON.parse(yielded) as LogLine).reason, 'higher-priority-advert');
   assert.equal((await stats(a, statsA)).VI_1!.priority, 90);
+  assert.equal((await stats(b, statsB)).VI_1!.pri_zero_rcvd, 0);
 
   // SIGTERM on the master: priority 0 out, exit 0 within 1 s; A takes over after Skew.
   const termAt = Date.now();

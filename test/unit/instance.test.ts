@@ -720,3 +720,53 @@ void test('property: for random event sequences the reducer never throws and kee
     { numRuns: 300 },
   );
 });
+
+void test('retune (reload): a MASTER keeps its state and advertises the new priority; weights still add', () => {
+  const master = run(params({ priority: 150 }), [
+    [0, start],
+    [0, weights(-20)],
+    [4 * S, fire('master_down')],
+  ]).s;
+  assert.equal(master.state, 'MASTER');
+  assert.equal(master.effectivePriority, 130);
+  const { s, fx } = run(master, [
+    [5 * S, { type: 'retune', params: params({ priority: 90, preempt: false }) }],
+  ]);
+  assert.equal(s.state, 'MASTER');
+  assert.equal(s.effectivePriority, 70);
+  assert.equal(s.params.preempt, false);
+  assert.deepEqual(fx, [{ type: 'priority-changed', from: 130, to: 70 }]);
+  const next = run(s, [[s.adverAt!, fire('adver')]]);
+  assert.ok(next.fx.some((e) => e.type === 'send-advert' && e.priority === 70));
+});
+
+void test('retune (reload): a BACKUP moves its master-down deadline by the change of Master_Down', () => {
+  const backup = run(params({ priority: 100 }), [
+    [0, start],
+    [1 * S, advert(HIGHER_IP, 200)],
+  ]).s;
+  const before = backup.masterDownAt!;
+  const { s, fx } = run(backup, [[1.5 * S, { type: 'retune', params: params({ priority: 200 }) }]]);
+  // Skew = (256 - prio) / 256 s: 0.609375 s at 100, 0.21875 s at 200.
+  assert.equal(s.masterDownAt, before - (609_375 - 218_750));
+  assert.deepEqual(fx, [
+    { type: 'priority-changed', from: 100, to: 200 },
+    { type: 'set-timer', timer: 'master_down', at: s.masterDownAt },
+  ]);
+  assert.equal(s.state, 'BACKUP');
+});
+
+void test('retune (reload) refuses what needs a restart: vrid, version, interval, source address', () => {
+  const s = run(params(), [[0, start]]).s;
+  for (const over of [
+    { vrid: 52 },
+    { version: 3 as const },
+    { advertIntervalCs: 200 },
+    { primaryIp: HIGHER_IP },
+  ]) {
+    assert.throws(
+      () => step(s, { type: 'retune', params: params(over) }, S),
+      /cannot change without restarting the instance/,
+    );
+  }
+});
