@@ -2,6 +2,7 @@
  * How an EC2 failure is judged: retry it (throttling, 5xx, a dropped connection), or fail at once
  * (auth, bad ids, bad parameters), and the message an operator reads for each.
  */
+import { ProviderError } from '../../src/notify/provider.js';
 
 export type FailureKind = 'auth' | 'throttle' | 'server' | 'network' | 'aborted' | 'client';
 
@@ -61,8 +62,12 @@ export function isRetryable(kind: FailureKind): boolean {
   return kind === 'throttle' || kind === 'server' || kind === 'network';
 }
 
-/** A failure of one EC2 action, already explained for the operator. */
-export class AwsProviderError extends Error {
+/**
+ * A failure of one EC2 action, already explained for the operator. A missing permission or a wrong
+ * id (`auth`, `client`) is not retryable: the notify stage then gives up at once instead of
+ * repeating the call until its deadline, which could not help.
+ */
+export class AwsProviderError extends ProviderError {
   constructor(
     message: string,
     /** EC2 action name, e.g. AssociateAddress. */
@@ -72,7 +77,7 @@ export class AwsProviderError extends Error {
     readonly attempts: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message, kind !== 'auth' && kind !== 'client', options);
     this.name = 'AwsProviderError';
   }
 }

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ProviderError } from '../../src/notify/provider.js';
 import type { InstanceStateName } from '../emulators/ec2/model.js';
 import { EIP, ENI_A, ENI_B, I_B, actions, never, withRig } from './aws-fixtures.js';
 
@@ -94,7 +95,12 @@ void test('holderAlive: other failures throw (the stage reads them as "cannot te
 
     emu.setKnobs({ allowedActions: provider.permissions.filter((a) => a !== 'ec2:DescribeInstances') });
     emu.calls.clear();
-    await assert.rejects(provider.holderAlive(ENI_B, never()), /needs ec2:DescribeInstances/);
+    await assert.rejects(provider.holderAlive(ENI_B, never()), (err: unknown) => {
+      assert.match((err as Error).message, /needs ec2:DescribeInstances/);
+      // The notify stage stops at once on a non-retryable ProviderError instead of retrying to its deadline.
+      assert.ok(err instanceof ProviderError && !err.retryable, 'a missing permission is not retryable');
+      return true;
+    });
     assert.equal(emu.calls.count('DescribeInstances'), 1, 'auth failures are not retried');
 
     emu.setKnobs({
@@ -103,10 +109,17 @@ void test('holderAlive: other failures throw (the stage reads them as "cannot te
       faultActions: ['DescribeNetworkInterfaces'],
     });
     const started = performance.now();
-    await assert.rejects(
-      provider.holderAlive(ENI_B, AbortSignal.timeout(400)),
-      /DescribeNetworkInterfaces did not succeed before the deadline passed/,
-    );
+    await assert.rejects(provider.holderAlive(ENI_B, AbortSignal.timeout(400)), (err: unknown) => {
+      assert.match(
+        (err as Error).message,
+        /DescribeNetworkInterfaces did not succeed before the deadline passed/,
+      );
+      assert.ok(
+        err instanceof ProviderError && err.retryable,
+        'throttled to the deadline: worth another try',
+      );
+      return true;
+    });
     const ms = performance.now() - started;
     assert.ok(ms >= 350 && ms < 2000, `ends at the caller's deadline, took ${Math.round(ms)} ms`);
   });
