@@ -234,7 +234,7 @@ export function cloudTable(rows: CloudRow[]): string {
 /** Failed cloud trials, listed like the detection part's. */
 export function cloudTrialNote(trials: CloudTrial[]): string {
   const failed = trials.filter((t) => !t.ok);
-  let s = `Trials per row as listed (alternating eip, route, eip, …).`;
+  let s = `Trials per row as listed; they go round the pairs (eip N=1, route N=1, eip N=10, …).`;
   if (failed.length > 0) {
     s += ` ${failed.length} trial(s) failed and are left out:\n`;
     for (const t of failed)
