@@ -1,5 +1,4 @@
 import { writeFileSync, renameSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import {
   notifyTimingsFor,
@@ -28,10 +27,11 @@ import { InstanceRunner, type TransitionListener } from './instance-runner.js';
 import type { ReceiveTarget } from './receive-path.js';
 import { NotifyStage, type ProviderStatus } from '../notify/notify-stage.js';
 import { buildProviders } from '../notify/registry.js';
-import type { NotifyState, Provider } from '../notify/provider.js';
 import { TrackerSet } from '../track/index.js';
 import { emptyCounters, type Counters } from './stats.js';
 import { TransportPool } from './transport-pool.js';
+import { GroupNotifier } from './group-notifier.js';
+import { groupIndex, retunable, sameGroup, sameInstance } from './reload-plan.js';
 
 interface RunningInstance {
   spec: InstanceSpec;
@@ -411,82 +411,6 @@ async function withBudget(p: Promise<void>): Promise<'done' | 'late'> {
   return outcome;
 }
 
-/**
- * Runs a sync group's own notify commands (notify_master/backup/fault/stop and the generic
- * `notify ... GROUP name STATE 0`) and writes its notify_fifo line, once per group state change.
- * It uses the script provider (through the registry) with kind GROUP, which already knows the
- * group's commands and keepalived's conventions; the per-instance notify stages are untouched.
- * As in the notify stage, a newer group transition cancels the scripts of an older one.
- */
-class GroupNotifier {
-  private chain: Promise<void> = Promise.resolve();
-  private current: AbortController | null = null;
-
-  private constructor(
-    private readonly group: string,
-    private readonly provider: Provider,
-    private readonly log: Logger,
-  ) {}
-
-  /** null when the group has nothing to run or write. */
-  static async create(
-    spec: SyncGroupSpec,
-    member: InstanceSpec,
-    config: FloatipConfig,
-    log: Logger,
-  ): Promise<GroupNotifier | null> {
-    const hasNotify =
-      Object.values(spec.notify).some((c) => c !== undefined) || config.global.notifyFifo !== undefined;
-    if (!hasNotify) return null;
-    // The member's own script options (timeouts) apply to its group's scripts too; its own
-    // notify commands are left out, the notify stage runs those.
-    const options = member.providers.find((p) => p.type === 'script')?.options ?? {};
-    const glog = log.child({ group: spec.name });
-    const [provider] = await buildProviders(
-      { ...member, notify: {}, providers: [{ type: 'script', options }] },
-      config,
-      glog,
-    );
-    if (!provider?.onTransition) {
-      throw new Error(`sync group ${spec.name}: the script provider did not load; this is a floatip bug`);
-    }
-    try {
-      await provider.prepare();
-    } catch (err) {
-      provider.close?.();
-      throw new Error(`sync group ${spec.name}: notify scripts cannot start: ${errMsg(err)}`, { cause: err });
-    }
-    return new GroupNotifier(spec.name, provider, glog);
-  }
-
-  notify(state: NotifyState): void {
-    this.current?.abort(new Error(`superseded by ${state}`));
-    const ctl = new AbortController();
-    this.current = ctl;
-    const run = async (): Promise<void> => {
-      if (ctl.signal.aborted) return;
-      try {
-        await this.provider.onTransition!(
-          { kind: 'GROUP', name: this.group, state, priority: 0 },
-          ctl.signal,
-        );
-      } catch (err) {
-        // The script provider has logged each command's outcome already.
-        this.log.debug(
-          { event: 'group-notify', group: this.group, state, err: errMsg(err) },
-          'group notify failed',
-        );
-      }
-    };
-    this.chain = this.chain.then(run);
-  }
-
-  async close(): Promise<void> {
-    await this.chain;
-    this.provider.close?.();
-  }
-}
-
 function newGroupRuntime(spec: SyncGroupSpec): GroupRuntime {
   return {
     spec,
@@ -496,52 +420,6 @@ function newGroupRuntime(spec: SyncGroupSpec): GroupRuntime {
     queue: [],
     draining: false,
   };
-}
-
-function groupIndex(config: FloatipConfig | null): Map<string, SyncGroupSpec> {
-  const out = new Map<string, SyncGroupSpec>();
-  for (const g of config?.syncGroups ?? []) for (const m of g.members) out.set(m, g);
-  return out;
-}
-
-function sameGroup(a: SyncGroupSpec | undefined, b: SyncGroupSpec | undefined): boolean {
-  if (!a || !b) return a === b;
-  const { pos: _pa, ...ra } = a;
-  const { pos: _pb, ...rb } = b;
-  return isDeepStrictEqual(ra, rb);
-}
-
-/**
- * Whether a reload can apply `b` to a running `a` without restarting it: only the priority, the
- * preempt settings, down_timer_adverts and the tracker lists differ. Everything that shapes the
- * adverts, the sockets or the providers (addresses, interval, peers, notify, providers…) restarts.
- */
-function retunable(a: InstanceSpec, b: InstanceSpec): boolean {
-  const soft = (s: InstanceSpec) => {
-    const {
-      pos: _pos,
-      priority: _priority,
-      preempt: _preempt,
-      preemptDelayMs: _preemptDelay,
-      downTimerAdverts: _down,
-      trackScripts: _ts,
-      trackInterfaces: _ti,
-      trackProcesses: _tp,
-      trackFiles: _tf,
-      initialState: _state,
-      extra: _extra,
-      ...rest
-    } = s;
-    return rest;
-  };
-  return isDeepStrictEqual(soft(a), soft(b));
-}
-
-function sameInstance(a: InstanceSpec, b: InstanceSpec): boolean {
-  // Positions move when lines are added above an instance; that is not a change to the instance.
-  const { pos: _pa, ...ra } = a;
-  const { pos: _pb, ...rb } = b;
-  return isDeepStrictEqual(ra, rb);
 }
 
 function canonicalIp(ip: string): string {
