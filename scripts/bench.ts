@@ -200,7 +200,7 @@ async function main(): Promise<number> {
       'One pair of floatip nodes per mechanism and N (VRRPv3 unicast, advert_interval 100ms), all running side by side; ' +
         'trials go round the pairs; the master is frozen with SIGSTOP. ' +
         // Not the detection table's wording: the quick test counts rows by it.
-        'Transition = the first advert the new master sends, on the wire; the request is the first AssociateAddress / ReplaceRoute " +
+        'Transition = the first advert the new master sends, on the wire; the request is the first AssociateAddress / ReplaceRoute ' +
         'on the wire (both from the observer); holder confirmed = the emulator committed every target to the new ENI. ' +
         'Calls: every request the new master made, until its post-acquire read-back was answered.',
       '',
