@@ -38,6 +38,9 @@
  * split brain.
  */
 
+/** First re-read after fencing (or the reconcile interval, if shorter). */
+export const FENCE_RECHECK_US = 1_000_000;
+
 /**
  * Cap of rule 5: the backstop wait grows to at most 4·H (4 min with the default H of 60 s). It is
  * also how long a winner may wait for an address left on a silent BACKUP right after such a cut
@@ -142,8 +145,8 @@ export function stepHolderPolicy(
       lastMoveReason: reason,
     });
   };
-  const scheduleTick = (patch: Partial<HolderPolicyState>) => {
-    const at = now + s.params.reconcileIntervalUs;
+  const scheduleTick = (patch: Partial<HolderPolicyState>, inUs = s.params.reconcileIntervalUs) => {
+    const at = now + inUs;
     out.push({ type: 'schedule', at });
     return next({ ...patch, reading: false, reconcileAt: at });
   };
@@ -175,9 +178,16 @@ export function stepHolderPolicy(
       if (s.phase !== 'holding' && s.phase !== 'fenced') return next({});
       return scheduleTick({});
 
-    case 'peer-advert':
+    case 'peer-advert': {
       if (s.phase !== 'fenced') return next({});
+      // 112 works again: look now rather than at the next reconcile, if a move would be allowed.
+      const mayMove = s.lastMoveAt === null || now - s.lastMoveAt >= s.params.holdOffUs;
+      if (mayMove && !s.reading) {
+        out.push({ type: 'read-holder' });
+        return next({ peerHeardSinceFence: true, reading: true, reconcileAt: null });
+      }
       return next({ peerHeardSinceFence: true });
+    }
 
     case 'holder-read': {
       if (s.phase !== 'holding' && s.phase !== 'fenced') return next({});
@@ -195,7 +205,13 @@ export function stepHolderPolicy(
       if (e.holder === null) {
         // Free right after our own move: the platform has not caught up (eventual consistency)
         // or the provider cannot see it. Look again next interval rather than spin on acquire.
-        if (s.lastMoveAt !== null && now - s.lastMoveAt < s.params.reconcileIntervalUs)
+        // Not when fenced: we have seen another holder since our move, so it is really free now
+        // (the master we took over from released it).
+        if (
+          s.phase === 'holding' &&
+          s.lastMoveAt !== null &&
+          now - s.lastMoveAt < s.params.reconcileIntervalUs
+        )
           return scheduleTick({});
         return acquire('address-free');
       }
@@ -225,13 +241,18 @@ export function stepHolderPolicy(
           sinceOwnMoveUs: sinceMove,
           backstopWaitUs: s.params.holdOffUs * 2 ** doublings,
         });
-        return scheduleTick({
-          phase: 'fenced',
-          fencedAt: now,
-          fencedBy: e.holder,
-          peerHeardSinceFence: false,
-          backstopDoublings: doublings,
-        });
+        // Look again soon: a master we just took over from is most likely releasing it (a
+        // preemption, or the loser of an election duel), and the address is then free.
+        return scheduleTick(
+          {
+            phase: 'fenced',
+            fencedAt: now,
+            fencedBy: e.holder,
+            peerHeardSinceFence: false,
+            backstopDoublings: doublings,
+          },
+          Math.min(s.params.reconcileIntervalUs, FENCE_RECHECK_US),
+        );
       }
 
       // Fenced.

@@ -237,7 +237,15 @@ export class NotifyStage {
           holder = await this.call(s, 'holder', (sig) => s.provider.holder(sig), tenure, true);
           if (holder !== null && holder !== s.provider.selfId && s.provider.holderAlive) {
             const h = holder;
-            alive = await this.call(s, 'holderAlive', (sig) => s.provider.holderAlive!(h, sig), tenure, true);
+            // A failed liveness check (e.g. a policy without the permission it needs) is
+            // "cannot tell": the holder read still counts, and drift repair and fencing go on.
+            alive = await this.call(
+              s,
+              'holderAlive',
+              (sig) => s.provider.holderAlive!(h, sig),
+              tenure,
+              true,
+            ).catch(() => null);
           }
         } catch {
           if (tenure.aborted) return;

@@ -358,3 +358,36 @@ test('rule 5: the doubled wait returns to H once a move of ours stands for a who
   assert.ok(later.kinds.includes('192:acquire(hold-off-expired)'), later.kinds.join(' '));
   assert.equal(later.state.backstopDoublings, 0);
 });
+
+test('a fresh fence looks again after 1 s (a preempted master is releasing), then every interval', () => {
+  const r = run([
+    [0, { type: 'became-master' }],
+    [0, { type: 'acquire-done', ok: true }],
+    [0.2, read('old-master')],
+  ]);
+  assert.equal(r.state.phase, 'fenced');
+  assert.deepEqual(r.actions.at(-1), [0.2, { type: 'schedule', at: 1.2 * S }]);
+  const freed = run(
+    [
+      [1.2, { type: 'tick' }],
+      [1.3, read(null)],
+    ],
+    r.state,
+  );
+  assert.ok(freed.kinds.includes('1.3:acquire(address-free)'), freed.kinds.join(' '));
+});
+
+test('a fenced master that hears a VRRP peer reads at once when a move would be allowed', () => {
+  const fenced = run([
+    [0, { type: 'became-master' }],
+    [0, { type: 'acquire-done', ok: true }],
+    [1, read('X')],
+  ]).state;
+  // Within H of our own move: only remembered.
+  const early = run([[30, { type: 'peer-advert' }]], fenced);
+  assert.deepEqual(early.kinds, []);
+  const late = run([[61, { type: 'peer-advert' }]], early.state);
+  assert.deepEqual(late.kinds, ['61:read-holder']);
+  const moved = run([[61.5, read('X')]], late.state);
+  assert.ok(moved.kinds.includes('61.5:acquire(vrrp-peer-heard)'), moved.kinds.join(' '));
+});

@@ -196,3 +196,25 @@ test('another holder right after our move fences us: no ping-pong', async () => 
   assert.equal(st.fencedBy, 'peer');
   assert.equal(a.acquires, 1, 'fenced: no further moves');
 });
+
+test('a failed liveness check counts as "cannot tell": the holder read still drives the rule', async () => {
+  const log: string[] = [];
+  const a = fake('a', log, { holders: ['me', 'someone-else', 'me'] });
+  let asked = 0;
+  const p: Provider = {
+    ...a,
+    acquire: (sig) => a.acquire(sig),
+    holderAlive: async () => {
+      asked++;
+      throw new ProviderError('UnauthorizedOperation: needs ec2:DescribeInstances', false);
+    },
+  };
+  const s = stage([p], { reconcileIntervalMs: 50, holdOffMs: 0 });
+  await s.transition('BACKUP', 'MASTER', 100);
+  await sleep(300);
+  await s.transition('MASTER', 'BACKUP', 100);
+  await s.close();
+  assert.ok(asked >= 1);
+  // Drift was still repaired although liveness could not be read.
+  assert.equal(a.acquires, 2, log.join(' '));
+});
