@@ -123,6 +123,37 @@ export interface InstanceSpec {
   pos: SourcePos;
 }
 
+/** floatip extension (YAML `http_checks`): GET a URL, success = the expected status. */
+export interface HttpCheckSpec {
+  name: string;
+  url: string;
+  expectStatus: number;
+  intervalMs: number;
+  /** Default: the interval, as for vrrp_script. */
+  timeoutMs?: number;
+  weight: number;
+  weightReverse: boolean;
+  rise: number;
+  fall: number;
+  initFail: boolean;
+  pos: SourcePos;
+}
+
+/** floatip extension (YAML `tcp_checks`): success = a TCP handshake completes in time. */
+export interface TcpCheckSpec {
+  name: string;
+  host: string;
+  port: number;
+  intervalMs: number;
+  timeoutMs?: number;
+  weight: number;
+  weightReverse: boolean;
+  rise: number;
+  fall: number;
+  initFail: boolean;
+  pos: SourcePos;
+}
+
 export interface ScriptTrackerSpec {
   name: string;
   /** The command as written; split into argv the way keepalived does. */
@@ -206,6 +237,9 @@ export interface FloatipConfig {
   processes: ProcessTrackerSpec[];
   files: FileTrackerSpec[];
   syncGroups: SyncGroupSpec[];
+  /** floatip's http/tcp checks (YAML only); they share the vrrp_script name space. */
+  httpChecks?: HttpCheckSpec[];
+  tcpChecks?: TcpCheckSpec[];
 }
 
 export interface ConfigDiagnostic {

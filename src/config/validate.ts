@@ -134,10 +134,12 @@ export function validateConfig(cfg: FloatipConfig, pos: PosIndex): ConfigDiagnos
     }
   }
 
-  const scripts = new Set(cfg.scripts.map((s) => s.name));
+  // http and tcp checks share the vrrp_script name space (instances list them under track_script).
+  const scriptLike = [...cfg.scripts, ...(cfg.httpChecks ?? []), ...(cfg.tcpChecks ?? [])];
+  const scripts = new Set(scriptLike.map((s) => s.name));
   const processes = new Set(cfg.processes.map((p) => p.name));
   const files = new Set(cfg.files.map((f) => f.name));
-  checkDuplicates(cfg.scripts, 'vrrp_script', err);
+  checkDuplicates(scriptLike, 'script or check', err);
   checkDuplicates(cfg.processes, 'vrrp_track_process', err);
   checkDuplicates(cfg.files, 'track_file', err);
 

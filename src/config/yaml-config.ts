@@ -10,11 +10,13 @@ import { z } from 'zod';
 import type {
   ConfigDiagnostic,
   FloatipConfig,
+  HttpCheckSpec,
   InstanceSpec,
   NotifyTimings,
   NotifyCommands,
   ProviderSpec,
   SourcePos,
+  TcpCheckSpec,
   TrackRef,
   VirtualAddress,
 } from './model.js';
@@ -164,6 +166,31 @@ const scriptSchema = z.strictObject({
   init_fail: z.boolean().default(false),
 });
 
+/** What http and tcp checks share with vrrp_script. */
+const checkTiming = {
+  interval: duration.default(1000),
+  timeout: duration.optional(),
+  weight: int(-253, 253).default(0),
+  reverse: z.boolean().default(false),
+  rise: int(1, 2 ** 31 - 1).default(1),
+  fall: int(1, 2 ** 31 - 1).default(1),
+  init_fail: z.boolean().default(false),
+};
+
+const httpCheckSchema = z.strictObject({
+  url: z.string().refine((u) => /^https?:\/\/[^/]/.test(u) && URL.canParse(u), {
+    message: 'expected an http:// or https:// URL',
+  }),
+  expect_status: int(100, 599).default(200),
+  ...checkTiming,
+});
+
+const tcpCheckSchema = z.strictObject({
+  host: z.string().min(1, 'expected a host name or address'),
+  port: int(1, 65535),
+  ...checkTiming,
+});
+
 const processSchema = z.strictObject({
   process: z.string().min(1),
   params: z.string().optional(),
@@ -218,6 +245,8 @@ export const yamlConfigSchema = z.strictObject({
   processes: z.record(name, processSchema).default({}),
   files: z.record(name, fileSchema).default({}),
   sync_groups: z.record(name, syncGroupSchema).default({}),
+  http_checks: z.record(name, httpCheckSchema).default({}),
+  tcp_checks: z.record(name, tcpCheckSchema).default({}),
 });
 
 type YamlConfig = z.infer<typeof yamlConfigSchema>;
@@ -500,6 +529,26 @@ function toModel(
     if (s.group !== undefined) spec.group = s.group;
     config.scripts.push(spec);
   }
+  for (const [cname, c] of Object.entries(y.http_checks)) {
+    const spec: HttpCheckSpec = {
+      name: cname,
+      url: c.url,
+      expectStatus: c.expect_status,
+      ...checkTimingOf(c),
+      pos: loc.key(['http_checks'], cname),
+    };
+    (config.httpChecks ??= []).push(spec);
+  }
+  for (const [cname, c] of Object.entries(y.tcp_checks)) {
+    const spec: TcpCheckSpec = {
+      name: cname,
+      host: c.host,
+      port: c.port,
+      ...checkTimingOf(c),
+      pos: loc.key(['tcp_checks'], cname),
+    };
+    (config.tcpChecks ??= []).push(spec);
+  }
   for (const [pname, pr] of Object.entries(y.processes)) {
     const spec: FloatipConfig['processes'][number] = {
       name: pname,
@@ -602,4 +651,24 @@ function timingsOf(o: {
   if (o.reconcile_interval !== undefined) t.reconcileIntervalMs = o.reconcile_interval;
   if (o.hold_off !== undefined) t.holdOffMs = o.hold_off;
   return Object.keys(t).length > 0 ? t : undefined;
+}
+
+function checkTimingOf(c: {
+  interval: number;
+  timeout?: number | undefined;
+  weight: number;
+  reverse: boolean;
+  rise: number;
+  fall: number;
+  init_fail: boolean;
+}): Omit<HttpCheckSpec, 'name' | 'url' | 'expectStatus' | 'pos'> {
+  return {
+    intervalMs: c.interval,
+    ...(c.timeout !== undefined ? { timeoutMs: c.timeout } : {}),
+    weight: c.weight,
+    weightReverse: c.reverse,
+    rise: c.rise,
+    fall: c.fall,
+    initFail: c.init_fail,
+  };
 }

@@ -62,7 +62,11 @@ export class TrackerSet {
   private stopped = false;
   private readonly scan: (wantCmdline: boolean) => Promise<ProcEntry[]>;
 
-  constructor(config: FloatipConfig, deps: TrackerDeps, checks: NetChecks = {}) {
+  constructor(
+    config: FloatipConfig,
+    deps: TrackerDeps,
+    checks: NetChecks = { http: config.httpChecks ?? [], tcp: config.tcpChecks ?? [] },
+  ) {
     this.log = deps.log;
     this.timers = deps.timers ?? realTimers;
     const poll = (v: number | undefined, what: string): number => {

@@ -173,3 +173,45 @@ void test('notify-stage timings: global defaults, per-instance overrides, minimu
   const d = find(bad.diagnostics, 'reconcile_interval must be at least 100 ms');
   assert.equal(d.pos?.line, 6);
 });
+
+void test('http_checks / tcp_checks: parsed with defaults, share the script name space, bad URLs located', async () => {
+  const text =
+    minimal('    track: { scripts: [web, db] }\n') +
+    'http_checks:\n  web: { url: "http://127.0.0.1:8080/health" }\n' +
+    'tcp_checks:\n  db: { host: 127.0.0.1, port: 5432, interval: 2s, fall: 3 }\n';
+  const r = await loadConfigText(text, 'checks.yaml');
+  assert.ok(r.config, r.diagnostics.map(formatDiagnostic).join('\n'));
+  assert.deepEqual(
+    r.config.httpChecks?.map(({ pos: _p, ...c }) => c),
+    [
+      {
+        name: 'web',
+        url: 'http://127.0.0.1:8080/health',
+        expectStatus: 200,
+        intervalMs: 1000,
+        weight: 0,
+        weightReverse: false,
+        rise: 1,
+        fall: 1,
+        initFail: false,
+      },
+    ],
+  );
+  assert.equal(r.config.tcpChecks?.[0]?.port, 5432);
+  assert.equal(r.config.tcpChecks?.[0]?.intervalMs, 2000);
+  assert.deepEqual(
+    r.config.instances[0]!.trackScripts.map((t) => t.name),
+    ['web', 'db'],
+  );
+
+  const bad = await loadConfigText(minimal() + 'http_checks:\n  web: { url: "ftp://x/" }\n', 'bad.yaml');
+  assert.equal(bad.config, null);
+  assert.equal(find(bad.diagnostics, 'expected an http:// or https:// URL').pos?.line, 7);
+
+  const dup = await loadConfigText(
+    minimal() + 'scripts:\n  web: { script: /bin/true }\nhttp_checks:\n  web: { url: "http://127.0.0.1/" }\n',
+    'dup.yaml',
+  );
+  assert.equal(dup.config, null);
+  find(dup.diagnostics, 'script or check web is already defined');
+});

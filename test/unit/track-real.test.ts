@@ -11,6 +11,8 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { loadConfigText } from '../../src/config/load.js';
+import { formatDiagnostic } from '../../src/config/model.js';
 import { TrackerSet } from '../../src/track/index.js';
 import { runScript } from '../../src/track/script-exec.js';
 import { eventually, instance, memoryLog, silentLog, trackConfig } from './track-fixtures.js';
@@ -233,6 +235,44 @@ test('real http and tcp checks against 127.0.0.1', async () => {
     assert.match(set.status().find((s) => s.name === 'db')?.detail ?? '', /ECONNREFUSED/);
     status = 200;
     await eventually(() => assert.equal(set.inputs('VI').delta, 0));
+  } finally {
+    await set.stop();
+    http.closeAllConnections();
+    await new Promise<void>((r) => http.close(() => r()));
+  }
+});
+
+test('http_checks and tcp_checks from a YAML config reach the trackers (track.scripts names them)', async () => {
+  let status = 200;
+  const http = createHttpServer((_req, res) => {
+    res.statusCode = status;
+    res.end('x');
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const hport = (http.address() as AddressInfo).port;
+  const text = `
+instances:
+  - name: VI
+    interface: lo
+    vrid: 7
+    virtual_ips: [10.99.0.100/32]
+    track:
+      scripts: [web, { name: db, weight: -5 }]
+http_checks:
+  web: { url: 'http://127.0.0.1:${hport}/health', interval: 100ms, weight: -20, fall: 2 }
+tcp_checks:
+  db: { host: 127.0.0.1, port: 1, interval: 100ms, timeout: 50ms }
+`;
+  const loaded = await loadConfigText(text, join(dir, 'checks.yaml'));
+  assert.ok(loaded.config, loaded.diagnostics.map(formatDiagnostic).join('\n'));
+  const set = new TrackerSet(loaded.config, { log: silentLog, readLink: upLinks });
+  set.start();
+  try {
+    await set.firstResults();
+    // Port 1 refuses: the tcp check is down and, with the instance's weight -5, lowers priority.
+    assert.deepEqual(set.inputs('VI'), { delta: -5, faults: [] });
+    status = 503;
+    await eventually(() => assert.equal(set.inputs('VI').delta, -25));
   } finally {
     await set.stop();
     http.closeAllConnections();
