@@ -153,20 +153,7 @@ const instanceSchema = z.strictObject({
   ...notifyTimingKeys,
 });
 
-const scriptSchema = z.strictObject({
-  script: command,
-  interval: duration.default(1000),
-  timeout: duration.optional(),
-  weight: int(-253, 253).default(0),
-  reverse: z.boolean().default(false),
-  rise: int(1, 2 ** 31 - 1).default(1),
-  fall: int(1, 2 ** 31 - 1).default(1),
-  user: z.string().min(1).optional(),
-  group: z.string().min(1).optional(),
-  init_fail: z.boolean().default(false),
-});
-
-/** What http and tcp checks share with vrrp_script. */
+/** What vrrp_script and floatip's http and tcp checks share. */
 const checkTiming = {
   interval: duration.default(1000),
   timeout: duration.optional(),
@@ -176,6 +163,13 @@ const checkTiming = {
   fall: int(1, 2 ** 31 - 1).default(1),
   init_fail: z.boolean().default(false),
 };
+
+const scriptSchema = z.strictObject({
+  script: command,
+  ...checkTiming,
+  user: z.string().min(1).optional(),
+  group: z.string().min(1).optional(),
+});
 
 const httpCheckSchema = z.strictObject({
   url: z.string().refine((u) => /^https?:\/\/[^/]/.test(u) && URL.canParse(u), {
@@ -516,15 +510,9 @@ function toModel(
     const spec: FloatipConfig['scripts'][number] = {
       name: sname,
       script: s.script,
-      intervalMs: s.interval,
-      weight: s.weight,
-      weightReverse: s.reverse,
-      rise: s.rise,
-      fall: s.fall,
-      initFail: s.init_fail,
+      ...checkTimingOf(s),
       pos: loc.key(['scripts'], sname),
     };
-    if (s.timeout !== undefined) spec.timeoutMs = s.timeout;
     if (s.user !== undefined) spec.user = s.user;
     if (s.group !== undefined) spec.group = s.group;
     config.scripts.push(spec);
@@ -661,7 +649,10 @@ function checkTimingOf(c: {
   rise: number;
   fall: number;
   init_fail: boolean;
-}): Omit<HttpCheckSpec, 'name' | 'url' | 'expectStatus' | 'pos'> {
+}): Pick<
+  HttpCheckSpec,
+  'intervalMs' | 'timeoutMs' | 'weight' | 'weightReverse' | 'rise' | 'fall' | 'initFail'
+> {
   return {
     intervalMs: c.interval,
     ...(c.timeout !== undefined ? { timeoutMs: c.timeout } : {}),
