@@ -1,4 +1,8 @@
 import type { Logger } from 'pino';
+import type {
+  HttpCheckSpec as ModelHttpCheckSpec,
+  TcpCheckSpec as ModelTcpCheckSpec,
+} from '../config/model.js';
 
 export type TrackerKind = 'script' | 'interface' | 'process' | 'file' | 'http' | 'tcp';
 
@@ -36,35 +40,15 @@ export interface ChangeCause {
 
 export type ChangeListener = (instance: string, inputs: TrackInputs, cause: ChangeCause) => void;
 
-/** floatip extension (YAML only): HTTP GET, success = the expected status. */
-export interface HttpCheckSpec {
-  name: string;
-  url: string;
-  /** Default 200. */
+/**
+ * The checks as the config model has them (src/config/model.ts), without source positions, and
+ * with the defaults (expected status 200, no init_fail) optional for callers that build them in code.
+ */
+export type HttpCheckSpec = Omit<ModelHttpCheckSpec, 'pos' | 'expectStatus' | 'initFail'> & {
   expectStatus?: number;
-  intervalMs: number;
-  /** Default: the interval, as for vrrp_script. */
-  timeoutMs?: number;
-  weight: number;
-  weightReverse: boolean;
-  rise: number;
-  fall: number;
   initFail?: boolean;
-}
-
-/** floatip extension (YAML only): TCP connect, success = the handshake completes in time. */
-export interface TcpCheckSpec {
-  name: string;
-  host: string;
-  port: number;
-  intervalMs: number;
-  timeoutMs?: number;
-  weight: number;
-  weightReverse: boolean;
-  rise: number;
-  fall: number;
-  initFail?: boolean;
-}
+};
+export type TcpCheckSpec = Omit<ModelTcpCheckSpec, 'pos' | 'initFail'> & { initFail?: boolean };
 
 /** http/tcp checks share the vrrp_script name space: instances list them under trackScripts. */
 export interface NetChecks {

@@ -235,27 +235,42 @@ test('a failed acquire keeps the node master and retries through the next reconc
 });
 
 /**
+ * Two policies A and B over one simulated holder with instant calls: an acquire lands at once and
+ * a read sees the holder as it is. Returns `feed` to drive either node, plus what happened.
+ */
+function twoPolicies() {
+  const w = {
+    holder: 'A' as string | null,
+    nodes: { A: createHolderPolicy(params), B: createHolderPolicy(params) },
+    moves: { A: [] as number[], B: [] as number[] },
+    /** Backstop waits (s) announced when each node got fenced. */
+    waits: { A: [] as number[], B: [] as number[] },
+    feed: (n: 'A' | 'B', e: PolicyEvent, t: number): void => {
+      const r = stepHolderPolicy(w.nodes[n], e, t * S);
+      w.nodes[n] = r.state;
+      for (const a of r.actions) {
+        if (a.type === 'acquire') {
+          w.holder = n;
+          w.moves[n].push(t);
+          w.feed(n, { type: 'acquire-done', ok: true }, t);
+        } else if (a.type === 'read-holder') {
+          w.feed(n, { type: 'holder-read', holder: w.holder, self: n, alive: true }, t);
+        } else if (a.type === 'fenced') {
+          w.waits[n].push(a.backstopWaitUs / S);
+        }
+      }
+    },
+  };
+  return w;
+}
+
+/**
  * Two masters (protocol 112 cut both ways), one shared address, both alive: whatever the timing,
  * each node moves at most once per hold-off window (the budget that bounds a lasting split).
  */
 test('split brain between two policies over one simulated holder keeps the move budget', () => {
   for (let offset = 0; offset <= 200; offset += 7) {
-    let holder: string | null = 'A';
-    const nodes = { A: createHolderPolicy(params), B: createHolderPolicy(params) };
-    const moves: Record<'A' | 'B', number[]> = { A: [], B: [] };
-    const feed = (n: 'A' | 'B', e: PolicyEvent, t: number) => {
-      const r = stepHolderPolicy(nodes[n], e, t * S);
-      nodes[n] = r.state;
-      for (const a of r.actions) {
-        if (a.type === 'acquire') {
-          holder = n;
-          moves[n].push(t);
-          feed(n, { type: 'acquire-done', ok: true }, t);
-        } else if (a.type === 'read-holder') {
-          feed(n, { type: 'holder-read', holder, self: n, alive: true }, t);
-        }
-      }
-    };
+    const { feed, moves } = twoPolicies();
     feed('A', { type: 'became-master' }, 0);
     feed('B', { type: 'became-master' }, offset); // B stops hearing A at `offset`
     for (let t = 1; t <= 1200; t++) {
@@ -278,25 +293,9 @@ test('split brain between two policies over one simulated holder keeps the move 
  * instead of moving every H for as long as the cut lasts.
  */
 test('rule 5: a deaf master whose backstop moves are undone backs off to at most one move per 4·H', () => {
-  let holder: string | null = 'A';
-  const nodes = { A: createHolderPolicy(params), B: createHolderPolicy(params) };
-  const moves: Record<'A' | 'B', number[]> = { A: [], B: [] };
-  const waits: number[] = [];
-  const feed = (n: 'A' | 'B', e: PolicyEvent, t: number) => {
-    const r = stepHolderPolicy(nodes[n], e, t * S);
-    nodes[n] = r.state;
-    for (const a of r.actions) {
-      if (a.type === 'acquire') {
-        holder = n;
-        moves[n].push(t);
-        feed(n, { type: 'acquire-done', ok: true }, t);
-      } else if (a.type === 'read-holder') {
-        feed(n, { type: 'holder-read', holder, self: n, alive: true }, t);
-      } else if (a.type === 'fenced' && n === 'B') {
-        waits.push(a.backstopWaitUs / S);
-      }
-    }
-  };
+  const w = twoPolicies();
+  const { feed, moves } = w;
+  const waits = w.waits.B;
   feed('A', { type: 'became-master' }, 0);
   feed('B', { type: 'became-master' }, 5);
   for (let t = 1; t <= 1500; t++) {
@@ -316,7 +315,7 @@ test('rule 5: a deaf master whose backstop moves are undone backs off to at most
   assert.ok(moves.B.length <= 8, `B moved ${moves.B.length} times: ${moves.B.join(', ')}`);
   // A's own first move, then one repair per move of B.
   assert.equal(moves.A.length, moves.B.length + 1, `A moved at ${moves.A.join(', ')}`);
-  assert.equal(holder, 'A');
+  assert.equal(w.holder, 'A');
 });
 
 test('rule 5: the doubled wait returns to H once a move of ours stands for a whole H', () => {

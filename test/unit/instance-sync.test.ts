@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { params as base, run } from './instance-fixtures.js';
 import {
   createInstance,
   nextDeadline,
@@ -16,40 +17,12 @@ import {
 } from '../../src/vrrp/instance.js';
 
 const S = 1_000_000;
-const ME = '10.99.0.2';
 const PEER = '10.99.0.1';
 /** v2, priority 100, 1 s: Skew 609_375 µs, Master_Down 3_609_375 µs. */
 const MASTER_DOWN = 3_609_375;
 
-function params(over: Partial<InstanceParams> = {}): InstanceParams {
-  return {
-    name: 'VI_1',
-    version: 2,
-    vrid: 51,
-    priority: 100,
-    advertIntervalCs: 100,
-    preempt: true,
-    preemptDelayUs: 0,
-    downTimerAdverts: 3,
-    primaryIp: ME,
-    syncGroup: true,
-    ...over,
-  };
-}
-
-function run(
-  p: InstanceParams | InstanceState,
-  events: [number, InstanceEvent][],
-): { s: InstanceState; fx: Effect[] } {
-  let s = 'state' in p ? p : createInstance(p);
-  let fx: Effect[] = [];
-  for (const [now, e] of events) {
-    const r = step(s, e, now);
-    s = r.state;
-    fx = r.effects;
-  }
-  return { s, fx };
-}
+/** A sync group member unless `over` says otherwise. */
+const params = (over: Partial<InstanceParams> = {}): InstanceParams => base({ syncGroup: true, ...over });
 
 const start: InstanceEvent = { type: 'start' };
 const fireDown: InstanceEvent = { type: 'timer', timer: 'master_down' };

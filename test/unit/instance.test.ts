@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { ME, params, run } from './instance-fixtures.js';
 import {
   compareTieBreakIp,
   createInstance,
   effectivePriority,
   nextDeadline,
   step,
-  type Effect,
   type InstanceEvent,
   type InstanceParams,
   type InstanceState,
@@ -16,38 +16,10 @@ import {
 
 const S = 1_000_000; // µs per second
 
-const ME = '10.99.0.2';
 const HIGHER_IP = '10.99.0.3';
 const LOWER_IP = '10.99.0.1';
 
-function params(over: Partial<InstanceParams> = {}): InstanceParams {
-  return {
-    name: 'VI_1',
-    version: 2,
-    vrid: 51,
-    priority: 100,
-    advertIntervalCs: 100,
-    preempt: true,
-    preemptDelayUs: 0,
-    downTimerAdverts: 3,
-    primaryIp: ME,
-    ...over,
-  };
-}
-
 type Timed = [number, InstanceEvent];
-
-/** Runs events in order; returns the final state and the effects of the last event only. */
-function run(p: InstanceParams | InstanceState, events: Timed[]): { s: InstanceState; fx: Effect[] } {
-  let s = 'state' in p ? p : createInstance(p);
-  let fx: Effect[] = [];
-  for (const [now, e] of events) {
-    const r = step(s, e, now);
-    s = r.state;
-    fx = r.effects;
-  }
-  return { s, fx };
-}
 
 const start: InstanceEvent = { type: 'start' };
 const advert = (src: string, priority: number, intervalCs = 100): InstanceEvent => ({
